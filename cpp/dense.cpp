@@ -1,0 +1,43 @@
+#include "dense.hpp"
+
+#include <stdexcept>
+
+namespace fmnistcpp {
+
+using dnnl::prop_kind;
+
+Dense::Dense(int64_t units, Activation activation, bool use_bias)
+    : WeightedLayer(activation, use_bias), units_(units) {
+  if (units <= 0) throw std::invalid_argument("Dense: units must be positive");
+}
+
+Shape Dense::build(const Shape& input) {
+  if (input.size() != 1)
+    throw std::invalid_argument("Dense expects input of shape (features,), got " +
+                                shape_str(input) + "; add a Flatten layer before it");
+  input_ = input;
+  output_ = {units_};
+  make_params({input[0], units_}, units_);
+  return output_;
+}
+
+void Dense::prepare(int64_t batch) {
+  if (batch == batch_) return;
+  batch_ = batch;
+  auto& eng = cpu_engine();
+  Dims w_dims{units_, input_[0]};
+  auto src_md = plain_md({batch, input_[0]}, Tag::nc);
+  auto dst_md = plain_md({batch, units_}, Tag::nc);
+  auto keras_w_md = plain_md(w_dims, Tag::io);  // Keras (in, out), row-major
+  auto b_md = use_bias_ ? plain_md({units_}, Tag::x) : dnnl::memory::desc();
+
+  auto fwd = dnnl::inner_product_forward::primitive_desc(
+      eng, prop_kind::forward_training, src_md, any_md(w_dims), b_md, dst_md, act_.fused_attr());
+  auto bwd_data =
+      dnnl::inner_product_backward_data::primitive_desc(eng, src_md, any_md(w_dims), dst_md, fwd);
+  auto bwd_weights = dnnl::inner_product_backward_weights::primitive_desc(
+      eng, src_md, any_md(w_dims), b_md, dst_md, fwd);
+  adopt(fwd, bwd_data, bwd_weights, keras_w_md, batch);
+}
+
+}  // namespace fmnistcpp

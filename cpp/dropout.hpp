@@ -1,0 +1,32 @@
+// Dropout (inverted, as Keras): in training each element is kept with
+// probability 1 - rate and scaled by 1 / (1 - rate); at inference it is the
+// identity. The mask comes from a counter-based hash of (seed, element), so
+// it is the same whatever the thread count.
+#pragma once
+
+#include "aligned_buffer.hpp"
+#include "layer.hpp"
+
+namespace fmnistcpp {
+
+class Dropout : public Layer {
+ public:
+  explicit Dropout(double rate);
+  const char* kind() const override { return "Dropout"; }
+  Shape build(const Shape& input) override {
+    input_ = output_ = input;
+    return output_;
+  }
+  void prepare(int64_t batch) override;
+  void forward(const float* src, float* dst, bool training) override;
+  void backward(const float* src, const float* dst, const float* diff_dst,
+                float* diff_src) override;
+  void set_seed(uint64_t seed) override { seed_ = seed; }
+
+ private:
+  float rate_;
+  uint64_t seed_ = 0;
+  AlignedBuffer scale_;  // 0 or 1/(1-rate) per element of the last training batch
+};
+
+}  // namespace fmnistcpp

@@ -1,0 +1,67 @@
+// The interface every layer implements. Tensors are float32 in Keras's
+// channels-last order: per-sample shape (H, W, C) or (F,), batch first.
+// The network owns every activation and gradient buffer and hands layers
+// raw pointers into them; layers own only their primitives, parameters and
+// state that must survive from forward to backward (pooling workspace,
+// dropout mask).
+#pragma once
+
+#include "param.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace fmnistcpp {
+
+using Shape = std::vector<int64_t>;  // per-sample shape, no batch axis
+
+inline int64_t shape_size(const Shape& s) {
+  int64_t n = 1;
+  for (auto d : s) n *= d;
+  return n;
+}
+std::string shape_str(const Shape& s);
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+  virtual const char* kind() const = 0;
+
+  // Checks the input shape and creates the parameters; returns the output
+  // shape. Throws std::invalid_argument when the input does not fit.
+  virtual Shape build(const Shape& input) = 0;
+  // Builds primitives for a batch size (no-op if unchanged).
+  virtual void prepare(int64_t batch) = 0;
+
+  // dst = layer(src).                               [N, in] -> [N, out]
+  virtual void forward(const float* src, float* dst, bool training) = 0;
+  // Accumulates nothing: overwrites each param's grad for this batch, and
+  // writes diff_src unless it is null (first layer needs none).
+  //                                     [N, out] -> [N, in] (+ param grads)
+  virtual void backward(const float* src, const float* dst, const float* diff_dst,
+                        float* diff_src) = 0;
+
+  // True when output is the input's memory reinterpreted (Flatten, Reshape).
+  virtual bool is_view() const { return false; }
+  virtual std::vector<Param*> params() { return {}; }
+
+  // Set by the network when this layer's softmax is folded into the loss:
+  // forward then stops at the logits.
+  virtual bool ends_in_softmax() const { return false; }
+  virtual void set_emit_logits(bool) {}
+  // Needs a random stream (dropout); the network provides a seed per batch.
+  virtual void set_seed(uint64_t) {}
+
+  const Shape& input_shape() const { return input_; }
+  const Shape& output_shape() const { return output_; }
+
+ protected:
+  Shape input_, output_;
+  int64_t batch_ = -1;
+};
+
+using LayerPtr = std::unique_ptr<Layer>;
+
+}  // namespace fmnistcpp

@@ -1,0 +1,291 @@
+#include "network.hpp"
+
+#include "random.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+#include <sstream>
+#include <stdexcept>
+
+namespace fmnistcpp {
+
+std::string shape_str(const Shape& s) {
+  std::ostringstream o;
+  o << "(";
+  for (size_t i = 0; i < s.size(); ++i) o << (i ? ", " : "") << s[i];
+  if (s.size() == 1) o << ",";
+  o << ")";
+  return o.str();
+}
+
+Network::Network(Shape input_shape) : input_shape_(std::move(input_shape)) {
+  for (auto d : input_shape_)
+    if (d <= 0) throw std::invalid_argument("input shape must be positive, got " + shape_str(input_shape_));
+}
+
+const Shape& Network::output_shape() const {
+  return layers_.empty() ? input_shape_ : layers_.back()->output_shape();
+}
+
+const Shape& Network::add(LayerPtr layer) {
+  layer->build(output_shape());
+  if (first_trainable_ < 0 && !layer->params().empty())
+    first_trainable_ = static_cast<int64_t>(layers_.size());
+  layers_.push_back(std::move(layer));
+  outputs_.emplace_back();
+  output_ptr_.push_back(nullptr);
+  capacity_ = 0;  // buffers are re-sized for the new chain on next use
+  batch_ = 0;
+  return layers_.back()->output_shape();
+}
+
+std::vector<Param*> Network::params() {
+  std::vector<Param*> all;
+  for (auto& l : layers_)
+    for (Param* p : l->params()) all.push_back(p);
+  return all;
+}
+
+void Network::compile(bool sparse_labels, bool from_logits, const OptimizerConfig& optimizer,
+                      std::vector<MetricSpec> metrics) {
+  if (layers_.empty()) throw std::invalid_argument("the model has no layers");
+  if (output_shape().size() != 1)
+    throw std::invalid_argument("cross-entropy needs a model output of shape (classes,), got " +
+                                shape_str(output_shape()));
+  for (const auto& m : metrics)
+    if (m.top_k < 0) throw std::invalid_argument("top-k metric needs k >= 1");
+  auto opt = std::make_unique<Optimizer>(optimizer);
+  sparse_labels_mode_ = sparse_labels;
+  const bool softmax_out = layers_.back()->ends_in_softmax();
+  // Keras takes the logits from a softmax output even when from_logits is
+  // False (and warns when it is True), so both fold into the loss.
+  for (auto& l : layers_) l->set_emit_logits(false);
+  layers_.back()->set_emit_logits(softmax_out);
+  emits_logits_ = softmax_out;
+  loss_.set_input_is_logits(softmax_out || from_logits);
+  metrics_ = std::move(metrics);
+  optimizer_ = std::move(opt);
+}
+
+Optimizer& Network::optimizer() {
+  if (!optimizer_) throw std::logic_error("the model is not compiled");
+  return *optimizer_;
+}
+
+void Network::reserve_batch(int64_t batch) {
+  if (batch > capacity_) {
+    int64_t largest = shape_size(input_shape_);
+    input_.reserve(batch * largest);
+    for (size_t i = 0; i < layers_.size(); ++i) {
+      const int64_t size = shape_size(layers_[i]->output_shape());
+      largest = std::max(largest, size);
+      if (!layers_[i]->is_view()) outputs_[i].reserve(batch * size);
+    }
+    diff_a_.reserve(batch * largest);
+    diff_b_.reserve(batch * largest);
+    probs_.reserve(batch * output_size());
+    dense_labels_.reserve(batch * output_size());
+    sparse_labels_.resize(batch);
+    capacity_ = batch;
+  }
+  if (batch != batch_) {
+    for (auto& l : layers_) l->prepare(batch);
+    batch_ = batch;
+  }
+}
+
+void Network::gather(const float* x, const Labels& y, const int64_t* rows, int64_t m) {
+  const int64_t in = shape_size(input_shape_);
+  const int64_t k = output_size();
+  float* dst = input_.data();
+#pragma omp parallel for schedule(static) if (m * in > 32768)
+  for (int64_t i = 0; i < m; ++i)
+    std::memcpy(dst + i * in, x + rows[i] * in, in * sizeof(float));
+  batch_labels_ = Labels{};
+  if (y.is_sparse()) {
+    for (int64_t i = 0; i < m; ++i) sparse_labels_[i] = y.sparse[rows[i]];
+    batch_labels_.sparse = sparse_labels_.data();
+  } else if (y.dense) {
+    for (int64_t i = 0; i < m; ++i)
+      std::memcpy(dense_labels_.data() + i * k, y.dense + rows[i] * k, k * sizeof(float));
+    batch_labels_.dense = dense_labels_.data();
+  }
+}
+
+const float* Network::forward(int64_t m, bool training, uint64_t seed) {
+  const float* src = input_.data();
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    Layer& l = *layers_[i];
+    if (l.is_view()) {
+      output_ptr_[i] = src;
+      continue;
+    }
+    if (training) l.set_seed(mix64(seed ^ mix64(i + 1)));
+    float* dst = outputs_[i].data();
+    l.forward(src, dst, training);
+    output_ptr_[i] = dst;
+    src = dst;
+  }
+  (void)m;
+  return src;
+}
+
+void Network::backward(float* input_grad) {
+  const float* diff = diff_a_.data();
+  for (int64_t i = static_cast<int64_t>(layers_.size()) - 1; i >= 0; --i) {
+    Layer& l = *layers_[i];
+    if (l.is_view()) continue;  // the gradient's memory is reinterpreted, as the output was
+    const float* src = i == 0 ? input_.data() : output_ptr_[i - 1];
+    float* diff_src = nullptr;
+    if (i == 0) {
+      diff_src = input_grad;
+    } else if (i > first_trainable_ || input_grad) {
+      diff_src = diff == diff_a_.data() ? diff_b_.data() : diff_a_.data();
+    }
+    l.backward(src, output_ptr_[i], diff, diff_src);
+    if (!diff_src) break;  // nothing before this layer learns
+    diff = diff_src;
+  }
+}
+
+void Network::finish_outputs(const float* out, int64_t m, float* dst) {
+  if (emits_logits_) {
+    softmax_rows(out, dst, m, output_size());
+  } else {
+    std::memcpy(dst, out, m * output_size() * sizeof(float));
+  }
+}
+
+static void check_labels(const Labels& y, int64_t n, int64_t k) {
+  if (!y.is_sparse()) return;
+  for (int64_t i = 0; i < n; ++i)
+    if (y.sparse[i] < 0 || y.sparse[i] >= k)
+      throw std::invalid_argument("label " + std::to_string(y.sparse[i]) + " at index " +
+                                  std::to_string(i) + " is outside [0, " + std::to_string(k) +
+                                  ")");
+}
+
+static void check_batch(int64_t n, int64_t batch_size) {
+  if (n <= 0) throw std::invalid_argument("no samples: the arrays are empty");
+  if (batch_size <= 0) throw std::invalid_argument("batch_size must be positive");
+}
+
+EpochLogs Network::fit_epoch(const float* x, const Labels& y, int64_t n, int64_t batch_size,
+                             bool shuffle, uint64_t seed, const ProgressFn& progress) {
+  check_batch(n, batch_size);
+  if (!compiled()) throw std::logic_error("the model is not compiled");
+  const int64_t k = output_size();
+  check_labels(y, n, k);
+  std::vector<int64_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  if (shuffle) {
+    // Fisher-Yates from a seeded hash: the same order on every platform.
+    for (int64_t i = n - 1; i > 0; --i)
+      std::swap(order[i], order[mix64(seed ^ mix64(uint64_t(i))) % uint64_t(i + 1)]);
+  }
+  std::vector<Param*> ps = params();
+  EpochLogs logs;
+  logs.correct.assign(metrics_.size(), 0);
+  const int64_t num_batches = (n + batch_size - 1) / batch_size;
+  for (int64_t b = 0; b < num_batches; ++b) {
+    const int64_t start = b * batch_size;
+    const int64_t m = std::min(batch_size, n - start);
+    reserve_batch(m);
+    gather(x, y, order.data() + start, m);
+    const float* out = forward(m, true, mix64(seed + 0x5eed + uint64_t(b)));
+    logs.loss_sum += loss_.forward_backward(out, batch_labels_, m, k, diff_a_.data(), probs_.data());
+    count_correct(metrics_, probs_.data(), batch_labels_, m, k, logs.correct);
+    backward(nullptr);
+    optimizer_->step(ps);
+    logs.samples += m;
+    logs.batches = b + 1;
+    if (progress && progress(b + 1, num_batches, logs)) break;
+  }
+  return logs;
+}
+
+EpochLogs Network::evaluate(const float* x, const Labels& y, int64_t n, int64_t batch_size,
+                            const ProgressFn& progress) {
+  check_batch(n, batch_size);
+  if (!compiled()) throw std::logic_error("the model is not compiled");
+  const int64_t k = output_size();
+  check_labels(y, n, k);
+  EpochLogs logs;
+  logs.correct.assign(metrics_.size(), 0);
+  std::vector<int64_t> rows(std::min(batch_size, n));
+  const int64_t num_batches = (n + batch_size - 1) / batch_size;
+  for (int64_t b = 0; b < num_batches; ++b) {
+    const int64_t start = b * batch_size;
+    const int64_t m = std::min(batch_size, n - start);
+    std::iota(rows.begin(), rows.begin() + m, start);
+    reserve_batch(m);
+    gather(x, y, rows.data(), m);
+    const float* out = forward(m, false, 0);
+    logs.loss_sum += loss_.forward_backward(out, batch_labels_, m, k, nullptr, probs_.data());
+    count_correct(metrics_, probs_.data(), batch_labels_, m, k, logs.correct);
+    logs.samples += m;
+    logs.batches = b + 1;
+    if (progress && progress(b + 1, num_batches, logs)) break;
+  }
+  return logs;
+}
+
+void Network::predict(const float* x, int64_t n, int64_t batch_size, float* out,
+                      const ProgressFn& progress) {
+  check_batch(n, batch_size);
+  const int64_t k = output_size();
+  std::vector<int64_t> rows(std::min(batch_size, n));
+  EpochLogs logs;
+  const int64_t num_batches = (n + batch_size - 1) / batch_size;
+  for (int64_t b = 0; b < num_batches; ++b) {
+    const int64_t start = b * batch_size;
+    const int64_t m = std::min(batch_size, n - start);
+    std::iota(rows.begin(), rows.begin() + m, start);
+    reserve_batch(m);
+    gather(x, Labels{}, rows.data(), m);
+    finish_outputs(forward(m, false, 0), m, out + start * k);
+    logs.samples += m;
+    logs.batches = b + 1;
+    if (progress && progress(b + 1, num_batches, logs)) break;
+  }
+}
+
+double Network::loss_and_gradients(const float* x, const Labels& y, int64_t n, bool training,
+                                   uint64_t seed, float* input_grad) {
+  check_batch(n, n);
+  if (!compiled()) throw std::logic_error("the model is not compiled");
+  const int64_t k = output_size();
+  check_labels(y, n, k);
+  std::vector<int64_t> rows(n);
+  std::iota(rows.begin(), rows.end(), 0);
+  reserve_batch(n);
+  gather(x, y, rows.data(), n);
+  const float* out = forward(n, training, seed);
+  double total = loss_.forward_backward(out, batch_labels_, n, k, diff_a_.data(), probs_.data());
+  backward(input_grad);
+  return total / n;
+}
+
+std::vector<std::vector<float>> Network::layer_outputs(const float* x, int64_t n) {
+  check_batch(n, n);
+  std::vector<int64_t> rows(n);
+  std::iota(rows.begin(), rows.end(), 0);
+  reserve_batch(n);
+  gather(x, Labels{}, rows.data(), n);
+  forward(n, false, 0);
+  std::vector<std::vector<float>> result;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const int64_t size = n * shape_size(layers_[i]->output_shape());
+    std::vector<float> o(size);
+    if (i + 1 == layers_.size()) {
+      finish_outputs(output_ptr_[i], n, o.data());
+    } else {
+      std::memcpy(o.data(), output_ptr_[i], size * sizeof(float));
+    }
+    result.push_back(std::move(o));
+  }
+  return result;
+}
+
+}  // namespace fmnistcpp

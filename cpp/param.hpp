@@ -1,0 +1,29 @@
+// A trainable tensor in Keras's layout, its gradient, and the optimizer's
+// per-parameter state.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fmnistcpp {
+
+struct Param {
+  std::string name;             // "kernel" or "bias", as Keras names them
+  std::vector<int64_t> shape;   // Keras layout: conv (kh, kw, in, out), dense (in, out)
+  std::vector<float> value;
+  std::vector<float> grad;
+  std::vector<float> slot1;     // Adam m / SGD momentum
+  std::vector<float> slot2;     // Adam v
+  uint64_t version = 0;         // bumped on every change, so layers know when to re-layout
+
+  Param(std::string n, std::vector<int64_t> s) : name(std::move(n)), shape(std::move(s)) {
+    int64_t size = 1;
+    for (auto d : shape) size *= d;
+    value.assign(size, 0.f);
+    grad.assign(size, 0.f);
+  }
+  int64_t size() const { return static_cast<int64_t>(value.size()); }
+};
+
+}  // namespace fmnistcpp

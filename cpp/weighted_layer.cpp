@@ -1,0 +1,75 @@
+#include "weighted_layer.hpp"
+
+namespace fmnistcpp {
+
+void WeightedLayer::make_params(std::vector<int64_t> kernel_shape, int64_t units) {
+  kernel_ = std::make_unique<Param>("kernel", std::move(kernel_shape));
+  bias_.reset();
+  if (use_bias_) bias_ = std::make_unique<Param>("bias", std::vector<int64_t>{units});
+  batch_ = -1;
+}
+
+std::vector<Param*> WeightedLayer::params() {
+  std::vector<Param*> p{kernel_.get()};
+  if (bias_) p.push_back(bias_.get());
+  return p;
+}
+
+void WeightedLayer::bind_descs(const dnnl::memory::desc& src_md, const dnnl::memory::desc& dst_md,
+                               int64_t batch) {
+  auto b_md = plain_md({output_.back()}, Tag::x);
+  src_m_ = unbound_memory(src_md);
+  dst_m_ = unbound_memory(dst_md);
+  bias_m_ = unbound_memory(b_md);
+  diff_dst_m_ = unbound_memory(dst_md);
+  diff_src_m_ = unbound_memory(src_md);
+  diff_bias_m_ = unbound_memory(b_md);
+  act_.prepare(dst_md, /*fused=*/true);
+  diff_pre_.reserve(batch * shape_size(output_));
+}
+
+void WeightedLayer::forward(const float* src, float* dst, bool /*training*/) {
+  bind(src_m_, src);
+  bind(dst_m_, dst);
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src_m_},
+                                             {DNNL_ARG_WEIGHTS, fwd_weights_.values(*kernel_)},
+                                             {DNNL_ARG_DST, dst_m_}};
+  if (bias_) {
+    bind(bias_m_, bias_->value.data());
+    args[DNNL_ARG_BIAS] = bias_m_;
+  }
+  fwd_.execute(cpu_stream(), args);
+  // Elementwise activations ran as a post-op; only softmax is left, unless
+  // the loss takes the logits.
+  if (!emit_logits_) act_.forward(dst, dst);
+}
+
+void WeightedLayer::backward(const float* src, const float* dst, const float* diff_dst,
+                             float* diff_src) {
+  // With emitted logits the loss already returned d(loss)/d(logits).
+  const float* diff_pre = diff_dst;
+  if (act_.kind() != Activation::linear && !emit_logits_) {
+    act_.backward(dst, diff_dst, diff_pre_.data());
+    diff_pre = diff_pre_.data();
+  }
+  bind(src_m_, src);
+  bind(diff_dst_m_, diff_pre);
+  std::unordered_map<int, dnnl::memory> wargs{
+      {DNNL_ARG_SRC, src_m_},
+      {DNNL_ARG_DIFF_DST, diff_dst_m_},
+      {DNNL_ARG_DIFF_WEIGHTS, diff_weights_.target(*kernel_)}};
+  if (bias_) {
+    bind(diff_bias_m_, bias_->grad.data());
+    wargs[DNNL_ARG_DIFF_BIAS] = diff_bias_m_;
+  }
+  bwd_weights_.execute(cpu_stream(), wargs);
+  diff_weights_.finish(*kernel_);
+  if (diff_src) {
+    bind(diff_src_m_, diff_src);
+    bwd_data_.execute(cpu_stream(), {{DNNL_ARG_DIFF_DST, diff_dst_m_},
+                                     {DNNL_ARG_WEIGHTS, bwd_data_weights_.values(*kernel_)},
+                                     {DNNL_ARG_DIFF_SRC, diff_src_m_}});
+  }
+}
+
+}  // namespace fmnistcpp

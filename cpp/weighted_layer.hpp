@@ -1,0 +1,56 @@
+// What Conv2D and Dense share: kernel + bias, an activation fused into the
+// forward primitive, and the same forward / backward sequence. Subclasses
+// only describe their primitives in prepare().
+#pragma once
+
+#include "activation.hpp"
+#include "aligned_buffer.hpp"
+#include "layer.hpp"
+#include "weights_layout.hpp"
+
+namespace fmnistcpp {
+
+class WeightedLayer : public Layer {
+ public:
+  void forward(const float* src, float* dst, bool training) override;
+  void backward(const float* src, const float* dst, const float* diff_dst,
+                float* diff_src) override;
+  std::vector<Param*> params() override;
+  bool ends_in_softmax() const override { return act_.kind() == Activation::softmax; }
+  void set_emit_logits(bool v) override { emit_logits_ = v; }
+
+ protected:
+  WeightedLayer(Activation activation, bool use_bias) : use_bias_(use_bias), act_(activation) {}
+  void make_params(std::vector<int64_t> kernel_shape, int64_t units);
+
+  // Called by subclasses' prepare() with their three primitives and the
+  // descriptors they chose.
+  template <class FwdPD, class BwdDataPD, class BwdWeightsPD>
+  void adopt(const FwdPD& fwd, const BwdDataPD& bwd_data, const BwdWeightsPD& bwd_weights,
+             const dnnl::memory::desc& keras_weights_md, int64_t batch) {
+    fwd_ = dnnl::primitive(fwd);
+    bwd_data_ = dnnl::primitive(bwd_data);
+    bwd_weights_ = dnnl::primitive(bwd_weights);
+    fwd_weights_.prepare(keras_weights_md, fwd.weights_desc());
+    bwd_data_weights_.prepare(keras_weights_md, bwd_data.weights_desc());
+    diff_weights_.prepare(keras_weights_md, bwd_weights.diff_weights_desc());
+    bind_descs(fwd.src_desc(), fwd.dst_desc(), batch);
+  }
+
+  bool use_bias_;
+  ActivationOp act_;
+  bool emit_logits_ = false;
+  std::unique_ptr<Param> kernel_, bias_;
+
+ private:
+  void bind_descs(const dnnl::memory::desc& src_md, const dnnl::memory::desc& dst_md,
+                  int64_t batch);
+
+  dnnl::primitive fwd_, bwd_data_, bwd_weights_;
+  WeightsLayout fwd_weights_, bwd_data_weights_;
+  GradientLayout diff_weights_;
+  dnnl::memory src_m_, dst_m_, bias_m_, diff_dst_m_, diff_src_m_, diff_bias_m_;
+  AlignedBuffer diff_pre_;  // gradient w.r.t. the pre-activation output
+};
+
+}  // namespace fmnistcpp
