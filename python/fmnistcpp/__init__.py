@@ -1,0 +1,37 @@
+"""fmnistcpp: Keras's API for Fashion-MNIST classifiers, trained by a C++
+core on oneDNN.
+
+    import fmnistcpp as keras
+
+    model = keras.Sequential([...])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.fit(x_train, y_train, epochs=5, validation_split=0.2)
+"""
+
+from ._dnnl_loader import preload as _preload
+
+_preload()
+
+from . import _core  # noqa: E402  (after oneDNN is loadable)
+from . import (  # noqa: E402
+    activations,
+    callbacks,
+    datasets,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    optimizers,
+    utils,
+)
+from .layers import Input  # noqa: E402
+from .models import Model, Sequential  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Input", "Model", "Sequential", "activations", "callbacks", "datasets", "initializers",
+    "layers", "losses", "metrics", "models", "optimizers", "utils", "__version__",
+]

@@ -1,0 +1,81 @@
+"""Turning what users pass to fit/evaluate/predict into what the engine
+reads: float32 C-contiguous x of the model's sample shape, int32 labels
+for sparse losses, float32 one-hot rows for categorical ones. Converted
+once per call, so the C++ loop only reads views."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def as_inputs(x, sample_shape: tuple, what: str = "x") -> np.ndarray:
+    if x is None:
+        raise ValueError(f"{what} is required")
+    if isinstance(x, (list, tuple, dict)) and len(x) and not _is_numeric_sequence(x):
+        raise NotImplementedError(f"{what}: only a single NumPy array input is supported")
+    try:
+        arr = np.asarray(x)
+    except Exception as e:  # ragged lists and the like
+        raise ValueError(f"{what} could not be turned into an array: {e}") from None
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise ValueError(f"{what} must be numeric, got dtype {arr.dtype}")
+    if arr.ndim == 0 or arr.shape[0] == 0:
+        raise ValueError(f"{what} is empty: expected shape (samples, {', '.join(map(str, sample_shape))})")
+    if tuple(arr.shape[1:]) != tuple(sample_shape):
+        raise ValueError(
+            f"{what} has shape {arr.shape}, the model expects (samples, "
+            f"{', '.join(map(str, sample_shape))})"
+        )
+    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{what} contains NaN or infinity")
+    return arr
+
+
+def _is_numeric_sequence(x) -> bool:
+    return not isinstance(x, dict) and not any(isinstance(e, np.ndarray) and e.ndim > 1
+                                               for e in x[:1])
+
+
+def as_labels(y, n: int, classes: int, sparse: bool, what: str = "y") -> np.ndarray:
+    if y is None:
+        raise ValueError(f"{what} is required for training and evaluation")
+    arr = np.asarray(y)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise ValueError(f"{what} must be numeric, got dtype {arr.dtype}")
+    if arr.ndim == 0 or arr.shape[0] != n:
+        raise ValueError(f"x has {n} samples but {what} has "
+                         f"{arr.shape[0] if arr.ndim else 'no batch axis'}")
+    if sparse:
+        if arr.ndim == 2 and arr.shape[1] == 1:
+            arr = arr[:, 0]
+        if arr.ndim != 1:
+            raise ValueError(
+                f"sparse_categorical_crossentropy expects integer labels of shape ({n},), got "
+                f"{what} of shape {arr.shape}; for one-hot labels use categorical_crossentropy"
+            )
+        if not np.issubdtype(arr.dtype, np.integer):
+            if not np.isfinite(arr).all() or np.any(arr != np.round(arr)):
+                raise ValueError(f"{what} must hold integer class indices")
+        lo, hi = arr.min(), arr.max()
+        if lo < 0 or hi >= classes:
+            raise ValueError(f"{what} holds labels in [{lo}, {hi}], expected in [0, {classes})")
+        return np.ascontiguousarray(arr, dtype=np.int32)
+    if arr.ndim != 2 or arr.shape[1] != classes:
+        raise ValueError(
+            f"categorical_crossentropy expects one-hot labels of shape ({n}, {classes}), got "
+            f"{what} of shape {arr.shape}; for integer labels use "
+            "sparse_categorical_crossentropy or fmnistcpp.utils.to_categorical"
+        )
+    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{what} contains NaN or infinity")
+    return arr
+
+
+def check_batch_size(batch_size, default=32) -> int:
+    if batch_size is None:
+        return default
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    return int(batch_size)

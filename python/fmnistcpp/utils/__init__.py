@@ -1,0 +1,70 @@
+"""`fmnistcpp.utils`: to_categorical, set_random_seed, Progbar, threads."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from .. import _random
+from .progbar import Progbar
+
+
+def to_categorical(x, num_classes=None):
+    """One-hot encodes integer labels, as keras.utils.to_categorical.
+
+    Args:
+        x: array-like of class indices (a trailing axis of size 1 is dropped).
+        num_classes: number of classes; default max(x) + 1.
+
+    Returns:
+        float32 array of shape `x.shape + (num_classes,)`.
+
+    Example:
+
+    >>> fmnistcpp.utils.to_categorical([0, 2], 3)
+    array([[1., 0., 0.], [0., 0., 1.]], dtype=float32)
+    """
+    x = np.asarray(x)
+    if x.size and not np.issubdtype(x.dtype, np.integer):
+        if not np.all(np.isfinite(x)) or np.any(x != np.round(x)):
+            raise ValueError("to_categorical expects integer class indices")
+    x = x.astype(np.int64)
+    if x.ndim > 1 and x.shape[-1] == 1:
+        x = x.reshape(x.shape[:-1])
+    if x.size and x.min() < 0:
+        raise ValueError(f"to_categorical expects indices >= 0, got {x.min()}")
+    if num_classes is None:
+        num_classes = int(x.max()) + 1 if x.size else 0
+    elif x.size and x.max() >= num_classes:
+        raise ValueError(f"label {x.max()} is out of range for num_classes={num_classes}")
+    out = np.zeros(x.shape + (num_classes,), dtype=np.float32)
+    np.put_along_axis(out, x[..., None], 1.0, axis=-1)
+    return out
+
+
+def set_random_seed(seed):
+    """Seeds Python's `random`, NumPy's global generator and fmnistcpp's own
+    (initial weights, shuffling, dropout masks): runs after it are
+    bit-reproducible."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    random.seed(int(seed))
+    np.random.seed(int(seed) % 2**32)
+    _random.seed(int(seed))
+
+
+def set_num_threads(n):
+    """Number of threads the C++ engine (oneDNN and its own loops) uses."""
+    from .. import _core
+
+    _core.set_num_threads(int(n))
+
+
+def get_num_threads() -> int:
+    from .. import _core
+
+    return int(_core.get_num_threads())
+
+
+__all__ = ["Progbar", "get_num_threads", "set_num_threads", "set_random_seed", "to_categorical"]
