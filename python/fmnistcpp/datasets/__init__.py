@@ -1,0 +1,11 @@
+"""Datasets, shaped like `keras.datasets`.
+
+Example:
+
+>>> from fmnistcpp.datasets import fashion_mnist
+>>> (x_train, y_train), (x_test, y_test) = fashion_mnist.load_data()
+"""
+
+from . import fashion_mnist
+
+__all__ = ["fashion_mnist"]
