@@ -220,7 +220,8 @@ class Sequential:
                              l.count_params()))
             else:
                 rows.extend(summary_module.rows_for([l]))
-        text = summary_module.render(self.name, rows, self.count_params(), line_length)
+        text = summary_module.render(self.name, rows, self.count_params(),
+                                     self._optimizer_variable_count())
         (print_fn or print)(text)
 
     # --- compile ----------------------------------------------------------------
@@ -268,15 +269,25 @@ class Sequential:
     def metrics_names(self) -> list:
         return ["loss"] + [m.name for m in self.compiled_metrics]
 
+    def _optimizer_variable_count(self) -> int:
+        """Keras counts the optimizer's variables once it has been used:
+        iterations and learning rate, plus Adam's m and v or SGD's momentum."""
+        if self.optimizer is None or self.optimizer.iterations == 0:
+            return 0
+        params = self.count_params()
+        if isinstance(self.optimizer, optimizers.Adam):
+            return 2 * params + 2
+        return (params if self.optimizer.momentum else 0) + 2
+
     def _require_compiled(self, what):
         if self._compile_args is None:
             raise RuntimeError(f"You must call compile() before {what}()")
 
     def _named_logs(self, raw: dict, prefix: str = "") -> dict:
-        # Keras 3 lists compiled metrics before the loss.
+        # Keras 3 orders the logs by name (train keys, then the val_ keys).
         logs = {prefix + m.name: float(v) for m, v in zip(self.compiled_metrics, raw["metrics"])}
         logs[prefix + "loss"] = float(raw["loss"])
-        return logs
+        return dict(sorted(logs.items()))
 
     # --- fit / evaluate / predict ---------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
