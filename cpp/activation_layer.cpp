@@ -21,7 +21,7 @@ void ActivationLayer::prepare(int64_t batch) {
   op_.prepare(md, /*fused=*/false);
 }
 
-void ActivationLayer::forward(const float* src, float* dst, bool) {
+void ActivationLayer::forward(const float* src, float* dst, const ForwardMode&) {
   if (emit_logits_) {
     std::memcpy(dst, src, batch_ * shape_size(input_) * sizeof(float));
     return;

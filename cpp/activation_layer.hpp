@@ -20,7 +20,7 @@ class ActivationLayer : public Layer {
     return output_;
   }
   void prepare(int64_t batch) override;
-  void forward(const float* src, float* dst, bool training) override;
+  void forward(const float* src, float* dst, const ForwardMode& mode) override;
   void backward(const float* src, const float* dst, const float* diff_dst,
                 float* diff_src) override;
   bool ends_in_softmax() const override { return op_.kind() == Activation::softmax; }

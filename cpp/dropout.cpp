@@ -17,9 +17,10 @@ void Dropout::prepare(int64_t batch) {
   scale_.reserve(batch * shape_size(input_));
 }
 
-void Dropout::forward(const float* src, float* dst, bool training) {
+void Dropout::forward(const float* src, float* dst, const ForwardMode& mode) {
   const int64_t n = batch_ * shape_size(input_);
-  if (!training || rate_ == 0.f) {
+  masked_ = mode.training && rate_ != 0.f;
+  if (!masked_) {
     if (src != dst) std::memcpy(dst, src, n * sizeof(float));
     return;
   }
@@ -37,7 +38,7 @@ void Dropout::forward(const float* src, float* dst, bool training) {
 void Dropout::backward(const float*, const float*, const float* diff_dst, float* diff_src) {
   if (!diff_src) return;
   const int64_t n = batch_ * shape_size(input_);
-  if (rate_ == 0.f) {
+  if (!masked_) {
     if (diff_src != diff_dst) std::memcpy(diff_src, diff_dst, n * sizeof(float));
     return;
   }

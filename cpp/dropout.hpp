@@ -18,7 +18,7 @@ class Dropout : public Layer {
     return output_;
   }
   void prepare(int64_t batch) override;
-  void forward(const float* src, float* dst, bool training) override;
+  void forward(const float* src, float* dst, const ForwardMode& mode) override;
   void backward(const float* src, const float* dst, const float* diff_dst,
                 float* diff_src) override;
   void set_seed(uint64_t seed) override { seed_ = seed; }
@@ -26,6 +26,7 @@ class Dropout : public Layer {
  private:
   float rate_;
   uint64_t seed_ = 0;
+  bool masked_ = false;  // whether the last forward applied the mask
   AlignedBuffer scale_;  // 0 or 1/(1-rate) per element of the last training batch
 };
 

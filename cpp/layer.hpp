@@ -17,6 +17,14 @@ namespace fmnistcpp {
 
 using Shape = std::vector<int64_t>;  // per-sample shape, no batch axis
 
+// What a forward pass is for. Dropout acts only in `training`; layers that
+// must remember something for backward (max pooling's argmax) do so when
+// `for_backward`, which gradient checks also set without training.
+struct ForwardMode {
+  bool training = false;
+  bool for_backward = false;
+};
+
 inline int64_t shape_size(const Shape& s) {
   int64_t n = 1;
   for (auto d : s) n *= d;
@@ -36,7 +44,7 @@ class Layer {
   virtual void prepare(int64_t batch) = 0;
 
   // dst = layer(src).                               [N, in] -> [N, out]
-  virtual void forward(const float* src, float* dst, bool training) = 0;
+  virtual void forward(const float* src, float* dst, const ForwardMode& mode) = 0;
   // Accumulates nothing: overwrites each param's grad for this batch, and
   // writes diff_src unless it is null (first layer needs none).
   //                                     [N, out] -> [N, in] (+ param grads)

@@ -10,6 +10,9 @@
 
 namespace fmnistcpp {
 
+static constexpr ForwardMode kTrain{true, true};
+static constexpr ForwardMode kInfer{false, false};
+
 std::string shape_str(const Shape& s) {
   std::ostringstream o;
   o << "(";
@@ -113,7 +116,7 @@ void Network::gather(const float* x, const Labels& y, const int64_t* rows, int64
   }
 }
 
-const float* Network::forward(int64_t m, bool training, uint64_t seed) {
+const float* Network::forward(const ForwardMode& mode, uint64_t seed) {
   const float* src = input_.data();
   for (size_t i = 0; i < layers_.size(); ++i) {
     Layer& l = *layers_[i];
@@ -121,32 +124,42 @@ const float* Network::forward(int64_t m, bool training, uint64_t seed) {
       output_ptr_[i] = src;
       continue;
     }
-    if (training) l.set_seed(mix64(seed ^ mix64(i + 1)));
+    if (mode.training) l.set_seed(mix64(seed ^ mix64(i + 1)));
     float* dst = outputs_[i].data();
-    l.forward(src, dst, training);
+    l.forward(src, dst, mode);
     output_ptr_[i] = dst;
     src = dst;
   }
-  (void)m;
   return src;
 }
 
 void Network::backward(float* input_grad) {
   const float* diff = diff_a_.data();
+  // Views (Flatten, Reshape) reinterpret the gradient's memory as they did
+  // the output's, so they are skipped; the first computing layer writes
+  // straight into input_grad.
+  int64_t first_compute = -1;
+  for (size_t i = 0; i < layers_.size(); ++i)
+    if (!layers_[i]->is_view()) {
+      first_compute = static_cast<int64_t>(i);
+      break;
+    }
   for (int64_t i = static_cast<int64_t>(layers_.size()) - 1; i >= 0; --i) {
     Layer& l = *layers_[i];
-    if (l.is_view()) continue;  // the gradient's memory is reinterpreted, as the output was
+    if (l.is_view()) continue;
     const float* src = i == 0 ? input_.data() : output_ptr_[i - 1];
     float* diff_src = nullptr;
-    if (i == 0) {
+    if (i == first_compute) {
       diff_src = input_grad;
     } else if (i > first_trainable_ || input_grad) {
       diff_src = diff == diff_a_.data() ? diff_b_.data() : diff_a_.data();
     }
     l.backward(src, output_ptr_[i], diff, diff_src);
-    if (!diff_src) break;  // nothing before this layer learns
+    if (!diff_src) return;  // nothing before this layer learns, or input_grad is written
     diff = diff_src;
   }
+  if (input_grad)  // the chain is views only
+    std::memcpy(input_grad, diff, batch_ * shape_size(input_shape_) * sizeof(float));
 }
 
 void Network::finish_outputs(const float* out, int64_t m, float* dst) {
@@ -193,7 +206,7 @@ EpochLogs Network::fit_epoch(const float* x, const Labels& y, int64_t n, int64_t
     const int64_t m = std::min(batch_size, n - start);
     reserve_batch(m);
     gather(x, y, order.data() + start, m);
-    const float* out = forward(m, true, mix64(seed + 0x5eed + uint64_t(b)));
+    const float* out = forward(kTrain, mix64(seed + 0x5eed + uint64_t(b)));
     logs.loss_sum += loss_.forward_backward(out, batch_labels_, m, k, diff_a_.data(), probs_.data());
     count_correct(metrics_, probs_.data(), batch_labels_, m, k, logs.correct);
     backward(nullptr);
@@ -221,7 +234,7 @@ EpochLogs Network::evaluate(const float* x, const Labels& y, int64_t n, int64_t 
     std::iota(rows.begin(), rows.begin() + m, start);
     reserve_batch(m);
     gather(x, y, rows.data(), m);
-    const float* out = forward(m, false, 0);
+    const float* out = forward(kInfer, 0);
     logs.loss_sum += loss_.forward_backward(out, batch_labels_, m, k, nullptr, probs_.data());
     count_correct(metrics_, probs_.data(), batch_labels_, m, k, logs.correct);
     logs.samples += m;
@@ -244,7 +257,7 @@ void Network::predict(const float* x, int64_t n, int64_t batch_size, float* out,
     std::iota(rows.begin(), rows.begin() + m, start);
     reserve_batch(m);
     gather(x, Labels{}, rows.data(), m);
-    finish_outputs(forward(m, false, 0), m, out + start * k);
+    finish_outputs(forward(kInfer, 0), m, out + start * k);
     logs.samples += m;
     logs.batches = b + 1;
     if (progress && progress(b + 1, num_batches, logs)) break;
@@ -261,7 +274,7 @@ double Network::loss_and_gradients(const float* x, const Labels& y, int64_t n, b
   std::iota(rows.begin(), rows.end(), 0);
   reserve_batch(n);
   gather(x, y, rows.data(), n);
-  const float* out = forward(n, training, seed);
+  const float* out = forward(ForwardMode{training, true}, seed);
   double total = loss_.forward_backward(out, batch_labels_, n, k, diff_a_.data(), probs_.data());
   backward(input_grad);
   return total / n;
@@ -273,7 +286,7 @@ std::vector<std::vector<float>> Network::layer_outputs(const float* x, int64_t n
   std::iota(rows.begin(), rows.end(), 0);
   reserve_batch(n);
   gather(x, Labels{}, rows.data(), n);
-  forward(n, false, 0);
+  forward(kInfer, 0);
   std::vector<std::vector<float>> result;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const int64_t size = n * shape_size(layers_[i]->output_shape());

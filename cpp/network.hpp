@@ -69,7 +69,7 @@ class Network {
   void reserve_batch(int64_t batch);
   void gather(const float* x, const Labels& y, const int64_t* rows, int64_t m);
   // Runs the chain on input_ (m rows); returns the last layer's output.
-  const float* forward(int64_t m, bool training, uint64_t seed);
+  const float* forward(const ForwardMode& mode, uint64_t seed);
   // diff_out is d(loss)/d(output) in diff_a_.
   void backward(float* input_grad);
   // Softmax the loss took over, put back for callers that want outputs.

@@ -64,10 +64,10 @@ void Pooling2D::prepare(int64_t batch) {
   diff_src_m_ = unbound_memory(src_md);
 }
 
-void Pooling2D::forward(const float* src, float* dst, bool training) {
+void Pooling2D::forward(const float* src, float* dst, const ForwardMode& mode) {
   bind(src_m_, src);
   bind(dst_m_, dst);
-  if (training) {
+  if (mode.for_backward) {
     fwd_train_.execute(cpu_stream(), {{DNNL_ARG_SRC, src_m_},
                                       {DNNL_ARG_DST, dst_m_},
                                       {DNNL_ARG_WORKSPACE, workspace_m_}});

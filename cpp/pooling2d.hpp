@@ -15,7 +15,7 @@ class Pooling2D : public Layer {
   const char* kind() const override { return max_ ? "MaxPooling2D" : "AveragePooling2D"; }
   Shape build(const Shape& input) override;
   void prepare(int64_t batch) override;
-  void forward(const float* src, float* dst, bool training) override;
+  void forward(const float* src, float* dst, const ForwardMode& mode) override;
   void backward(const float* src, const float* dst, const float* diff_dst,
                 float* diff_src) override;
 

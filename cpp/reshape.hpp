@@ -28,7 +28,7 @@ class Reshape : public Layer {
   void prepare(int64_t batch) override { batch_ = batch; }
   bool is_view() const override { return true; }
   // The network aliases dst to src and diff_src to diff_dst; nothing to do.
-  void forward(const float*, float*, bool) override {}
+  void forward(const float*, float*, const ForwardMode&) override {}
   void backward(const float*, const float*, const float*, float*) override {}
 
  private:

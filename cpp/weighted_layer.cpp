@@ -28,7 +28,7 @@ void WeightedLayer::bind_descs(const dnnl::memory::desc& src_md, const dnnl::mem
   diff_pre_.reserve(batch * shape_size(output_));
 }
 
-void WeightedLayer::forward(const float* src, float* dst, bool /*training*/) {
+void WeightedLayer::forward(const float* src, float* dst, const ForwardMode&) {
   bind(src_m_, src);
   bind(dst_m_, dst);
   std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src_m_},

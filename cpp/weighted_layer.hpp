@@ -12,7 +12,7 @@ namespace fmnistcpp {
 
 class WeightedLayer : public Layer {
  public:
-  void forward(const float* src, float* dst, bool training) override;
+  void forward(const float* src, float* dst, const ForwardMode& mode) override;
   void backward(const float* src, const float* dst, const float* diff_dst,
                 float* diff_src) override;
   std::vector<Param*> params() override;
