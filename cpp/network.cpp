@@ -69,6 +69,12 @@ void Network::compile(bool sparse_labels, bool from_logits, const OptimizerConfi
   loss_.set_input_is_logits(softmax_out || from_logits);
   metrics_ = std::move(metrics);
   optimizer_ = std::move(opt);
+  // A new optimizer starts from zero moments, as a freshly compiled Keras
+  // model does.
+  for (Param* p : params()) {
+    p->slot1.clear();
+    p->slot2.clear();
+  }
 }
 
 Optimizer& Network::optimizer() {

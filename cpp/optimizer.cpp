@@ -12,7 +12,11 @@ Optimizer::Optimizer(OptimizerConfig config) : config_(std::move(config)) {
     throw std::invalid_argument("learning_rate must be a finite number >= 0");
 }
 
-static void adam_update(Param& p, float alpha, float b1, float b2, float eps) {
+// one_minus_b1/b2 come from double arithmetic, as Keras computes
+// `1 - self.beta_1` in Python before the cast: float32 1 - 0.999f is off by
+// 1.3e-5 relative, enough to drift from Keras within two epochs.
+static void adam_update(Param& p, float alpha, float one_minus_b1, float one_minus_b2,
+                        float eps) {
   if (p.slot1.size() != p.value.size()) {
     p.slot1.assign(p.value.size(), 0.f);
     p.slot2.assign(p.value.size(), 0.f);
@@ -22,7 +26,6 @@ static void adam_update(Param& p, float alpha, float b1, float b2, float eps) {
   float* v = p.slot2.data();
   const float* g = p.grad.data();
   const int64_t n = p.size();
-  const float one_minus_b1 = 1.f - b1, one_minus_b2 = 1.f - b2;
 #pragma omp parallel for simd schedule(static) if (n > 32768)
   for (int64_t i = 0; i < n; ++i) {
     m[i] += (g[i] - m[i]) * one_minus_b1;
@@ -56,7 +59,9 @@ void Optimizer::step(const std::vector<Param*>& params) {
     const float t = static_cast<float>(iterations_ + 1);
     const float b1 = static_cast<float>(config_.beta_1), b2 = static_cast<float>(config_.beta_2);
     const float alpha = lr * std::sqrt(1.f - std::pow(b2, t)) / (1.f - std::pow(b1, t));
-    for (Param* p : params) adam_update(*p, alpha, b1, b2, static_cast<float>(config_.epsilon));
+    for (Param* p : params)
+      adam_update(*p, alpha, static_cast<float>(1.0 - config_.beta_1),
+                  static_cast<float>(1.0 - config_.beta_2), static_cast<float>(config_.epsilon));
   } else {
     for (Param* p : params)
       sgd_update(*p, lr, static_cast<float>(config_.momentum), config_.nesterov);
