@@ -23,7 +23,7 @@ class ActivationLayer : public Layer {
   void forward(const float* src, float* dst, const ForwardMode& mode) override;
   void backward(const float* src, const float* dst, const float* diff_dst,
                 float* diff_src) override;
-  bool ends_in_softmax() const override { return op_.kind() == Activation::softmax; }
+  Activation output_activation() const override { return op_.kind(); }
   void set_emit_logits(bool v) override { emit_logits_ = v; }
 
  private:

@@ -61,7 +61,7 @@ void Conv2D::prepare(int64_t batch) {
 
   auto fwd = dnnl::convolution_forward::primitive_desc(
       eng, prop_kind::forward_training, algorithm::convolution_direct, src_md, any_md(w_dims), b_md,
-      dst_md, strides, pad_l_, pad_r_, act_.fused_attr());
+      dst_md, strides, pad_l_, pad_r_, forward_attr());
   auto bwd_data = dnnl::convolution_backward_data::primitive_desc(
       eng, algorithm::convolution_direct, src_md, any_md(w_dims), dst_md, strides, pad_l_, pad_r_,
       fwd);

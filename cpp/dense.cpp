@@ -32,7 +32,7 @@ void Dense::prepare(int64_t batch) {
   auto b_md = use_bias_ ? plain_md({units_}, Tag::x) : dnnl::memory::desc();
 
   auto fwd = dnnl::inner_product_forward::primitive_desc(
-      eng, prop_kind::forward_training, src_md, any_md(w_dims), b_md, dst_md, act_.fused_attr());
+      eng, prop_kind::forward_training, src_md, any_md(w_dims), b_md, dst_md, forward_attr());
   auto bwd_data =
       dnnl::inner_product_backward_data::primitive_desc(eng, src_md, any_md(w_dims), dst_md, fwd);
   auto bwd_weights = dnnl::inner_product_backward_weights::primitive_desc(

@@ -6,6 +6,7 @@
 // dropout mask).
 #pragma once
 
+#include "activation.hpp"
 #include "param.hpp"
 
 #include <cstdint>
@@ -55,9 +56,10 @@ class Layer {
   virtual bool is_view() const { return false; }
   virtual std::vector<Param*> params() { return {}; }
 
-  // Set by the network when this layer's softmax is folded into the loss:
-  // forward then stops at the logits.
-  virtual bool ends_in_softmax() const { return false; }
+  // The activation this layer ends in. Keras's softmax and sigmoid attach
+  // their inputs to their outputs as logits, and its cross-entropies use
+  // those; the network then asks the last layer to stop at the logits.
+  virtual Activation output_activation() const { return Activation::linear; }
   virtual void set_emit_logits(bool) {}
   // Needs a random stream (dropout); the network provides a seed per batch.
   virtual void set_seed(uint64_t) {}

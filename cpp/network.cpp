@@ -3,6 +3,7 @@
 #include "random.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <numeric>
 #include <sstream>
@@ -60,13 +61,17 @@ void Network::compile(bool sparse_labels, bool from_logits, const OptimizerConfi
     if (m.top_k < 0) throw std::invalid_argument("top-k metric needs k >= 1");
   auto opt = std::make_unique<Optimizer>(optimizer);
   sparse_labels_mode_ = sparse_labels;
-  const bool softmax_out = layers_.back()->ends_in_softmax();
-  // Keras takes the logits from a softmax output even when from_logits is
-  // False (and warns when it is True), so both fold into the loss.
+  // Keras 3 (keras/src/backend/tensorflow/nn.py, _get_logits) takes the
+  // logits a softmax or sigmoid output carries and computes a softmax
+  // cross-entropy from them, whatever from_logits says. Follow it.
+  output_activation_ = layers_.back()->output_activation();
+  const bool keras_logits =
+      output_activation_ == Activation::softmax || output_activation_ == Activation::sigmoid;
   for (auto& l : layers_) l->set_emit_logits(false);
-  layers_.back()->set_emit_logits(softmax_out);
-  emits_logits_ = softmax_out;
-  loss_.set_input_is_logits(softmax_out || from_logits);
+  layers_.back()->set_emit_logits(keras_logits);
+  emits_logits_ = keras_logits;
+  batch_ = 0;  // primitives are rebuilt for the new output
+  loss_.set_input_is_logits(keras_logits || from_logits);
   metrics_ = std::move(metrics);
   optimizer_ = std::move(opt);
   // A new optimizer starts from zero moments, as a freshly compiled Keras
@@ -169,8 +174,11 @@ void Network::backward(float* input_grad) {
 }
 
 void Network::finish_outputs(const float* out, int64_t m, float* dst) {
-  if (emits_logits_) {
+  if (emits_logits_ && output_activation_ == Activation::softmax) {
     softmax_rows(out, dst, m, output_size());
+  } else if (emits_logits_) {
+    const int64_t n = m * output_size();
+    for (int64_t i = 0; i < n; ++i) dst[i] = 1.f / (1.f + std::exp(-out[i]));
   } else {
     std::memcpy(dst, out, m * output_size() * sizeof(float));
   }

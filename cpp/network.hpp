@@ -87,7 +87,8 @@ class Network {
   int64_t capacity_ = 0, batch_ = 0;
 
   bool sparse_labels_mode_ = true;
-  bool emits_logits_ = false;  // last layer stops before its softmax
+  bool emits_logits_ = false;  // last layer stops before its softmax / sigmoid
+  Activation output_activation_ = Activation::linear;
   CrossEntropy loss_;
   std::vector<MetricSpec> metrics_;
   std::unique_ptr<Optimizer> optimizer_;

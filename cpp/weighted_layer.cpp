@@ -39,8 +39,8 @@ void WeightedLayer::forward(const float* src, float* dst, const ForwardMode&) {
     args[DNNL_ARG_BIAS] = bias_m_;
   }
   fwd_.execute(cpu_stream(), args);
-  // Elementwise activations ran as a post-op; only softmax is left, unless
-  // the loss takes the logits.
+  // Elementwise activations ran as a post-op; only softmax is left, and
+  // nothing when the loss takes the logits.
   if (!emit_logits_) act_.forward(dst, dst);
 }
 

@@ -16,8 +16,11 @@ class WeightedLayer : public Layer {
   void backward(const float* src, const float* dst, const float* diff_dst,
                 float* diff_src) override;
   std::vector<Param*> params() override;
-  bool ends_in_softmax() const override { return act_.kind() == Activation::softmax; }
-  void set_emit_logits(bool v) override { emit_logits_ = v; }
+  Activation output_activation() const override { return act_.kind(); }
+  void set_emit_logits(bool v) override {
+    if (v != emit_logits_) batch_ = -1;  // the fused post-op must come off or on
+    emit_logits_ = v;
+  }
 
  protected:
   WeightedLayer(Activation activation, bool use_bias) : use_bias_(use_bias), act_(activation) {}
@@ -35,6 +38,12 @@ class WeightedLayer : public Layer {
     bwd_data_weights_.prepare(keras_weights_md, bwd_data.weights_desc());
     diff_weights_.prepare(keras_weights_md, bwd_weights.diff_weights_desc());
     bind_descs(fwd.src_desc(), fwd.dst_desc(), batch);
+  }
+
+  // The forward primitive's attributes: the activation as a post-op, unless
+  // the loss takes the logits.
+  dnnl::primitive_attr forward_attr() const {
+    return emit_logits_ ? dnnl::primitive_attr() : act_.fused_attr();
   }
 
   bool use_bias_;

@@ -1,0 +1,224 @@
+"""Shared fixtures and helpers for the Keras-parity tests.
+
+Real Keras 3 (TensorFlow CPU backend) is a hard test dependency: these tests
+compare fmnistcpp against it and must run (never skip) in CI.
+
+Helpers (importable as `from conftest import ...` and also as fixtures):
+
+- `build_model(module, input_shape, specs)`: the same Sequential in Keras or
+  fmnistcpp from a list of layer specs `(LayerClassName, kwargs)`;
+- `build_pair(input_shape, specs, seed)`: both models, with the Keras
+  model's initial weights copied into the fmnistcpp one;
+- `copy_weights(src, dst)`: get_weights -> set_weights, shapes checked;
+- `SEED_ARCHS`: the five seed projects' architectures and hyperparameters.
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import keras as _keras  # noqa: E402  (the real Keras 3)
+
+import fmnistcpp as _fmnistcpp  # noqa: E402
+
+assert _keras.backend.backend() == "tensorflow", "the reference must be Keras on TensorFlow"
+
+
+# --- the five seed architectures ---------------------------------------------------------
+# Each: input shape, layer specs, loss, optimizer (a string or (class, kwargs)),
+# batch size, whether labels are one-hot.
+SEED_ARCHS = {
+    "000": dict(
+        input_shape=(28, 28, 1),
+        layers=[
+            ("Conv2D", dict(filters=8, kernel_size=3, activation="relu")),
+            ("Conv2D", dict(filters=24, kernel_size=3, activation="relu")),
+            ("Conv2D", dict(filters=48, kernel_size=3, activation="relu")),
+            ("Flatten", {}),
+            ("Dense", dict(units=100, activation="relu")),
+            ("Dense", dict(units=10, activation="softmax")),
+        ],
+        loss="categorical_crossentropy",
+        optimizer="adam",
+        batch_size=100,
+        one_hot=True,
+    ),
+    # "two convolutional layers, followed by a max pooling layer ... dropout after the
+    # max pooling layer and the fully connected hidden layer ... dense 400", lr 0.001, batch 64
+    "001": dict(
+        input_shape=(28, 28, 1),
+        layers=[
+            ("Conv2D", dict(filters=32, kernel_size=3, activation="relu")),
+            ("Conv2D", dict(filters=64, kernel_size=3, activation="relu")),
+            ("MaxPooling2D", dict(pool_size=2)),
+            ("Dropout", dict(rate=0.25)),
+            ("Flatten", {}),
+            ("Dense", dict(units=400, activation="relu")),
+            ("Dropout", dict(rate=0.5)),
+            ("Dense", dict(units=10, activation="softmax")),
+        ],
+        loss="categorical_crossentropy",
+        optimizer=("Adam", dict(learning_rate=0.001)),
+        batch_size=64,
+        one_hot=True,
+    ),
+    "002": dict(
+        input_shape=(28, 28),
+        layers=[
+            ("Flatten", {}),
+            ("Dense", dict(units=128, activation="relu")),
+            ("Dense", dict(units=10, activation="softmax")),
+        ],
+        loss="sparse_categorical_crossentropy",
+        optimizer="adam",
+        batch_size=32,
+        one_hot=False,
+    ),
+    "003": dict(
+        input_shape=(28, 28),
+        layers=[
+            ("Flatten", {}),
+            ("Dense", dict(units=32, activation="relu")),
+            ("Dense", dict(units=10, activation="softmax")),
+        ],
+        loss="sparse_categorical_crossentropy",
+        optimizer="adam",
+        batch_size=32,
+        one_hot=False,
+    ),
+    "004": dict(
+        input_shape=(28, 28),
+        layers=[
+            ("Flatten", {}),
+            ("Dense", dict(units=256, activation="relu")),
+            ("Dense", dict(units=128, activation="relu")),
+            ("Dense", dict(units=32, activation="relu")),
+            ("Dense", dict(units=10, activation="softmax")),
+        ],
+        loss="sparse_categorical_crossentropy",
+        optimizer=("SGD", dict(learning_rate=0.02)),
+        batch_size=32,
+        one_hot=False,
+    ),
+}
+
+
+# --- builders ----------------------------------------------------------------------------
+def build_model(module, input_shape, specs):
+    """`module.Sequential([Input(shape), *layers])` for module = keras or fmnistcpp."""
+    layers = [module.layers.Input(shape=tuple(input_shape))]
+    for name, kwargs in specs:
+        layers.append(getattr(module.layers, name)(**dict(kwargs)))
+    return module.Sequential(layers)
+
+
+def copy_weights(src_model, dst_model):
+    """Copies every weight from src to dst (Keras layouts on both sides)."""
+    weights = [np.array(w, dtype=np.float32) for w in src_model.get_weights()]
+    expected = [np.shape(w) for w in dst_model.get_weights()]
+    assert [w.shape for w in weights] == expected, "the two models' weight shapes differ"
+    dst_model.set_weights(weights)
+    back = dst_model.get_weights()
+    for w, b in zip(weights, back):  # the round trip itself must be exact
+        np.testing.assert_array_equal(np.asarray(b), w)
+    return dst_model
+
+
+def build_pair(input_shape, specs, seed=0):
+    """(keras_model, fmnistcpp_model) with identical weights (Keras's glorot init)."""
+    _keras.utils.set_random_seed(seed)
+    _fmnistcpp.utils.set_random_seed(seed)
+    km = build_model(_keras, input_shape, specs)
+    fm = build_model(_fmnistcpp, input_shape, specs)
+    copy_weights(km, fm)
+    return km, fm
+
+
+def make_optimizer(module, spec):
+    """A fresh optimizer from a string or (class name, kwargs)."""
+    if isinstance(spec, str):
+        return spec
+    name, kwargs = spec
+    return getattr(module.optimizers, name)(**dict(kwargs))
+
+
+def make_loss(module, spec):
+    """A loss from a string or (class name, kwargs)."""
+    if isinstance(spec, str):
+        return spec
+    name, kwargs = spec
+    return getattr(module.losses, name)(**dict(kwargs))
+
+
+def compile_pair(km, fm, loss, optimizer="adam", metrics=("accuracy",)):
+    km.compile(optimizer=make_optimizer(_keras, optimizer), loss=make_loss(_keras, loss),
+               metrics=list(metrics))
+    fm.compile(optimizer=make_optimizer(_fmnistcpp, optimizer), loss=make_loss(_fmnistcpp, loss),
+               metrics=list(metrics))
+    return km, fm
+
+
+def seed_pair(name, seed=0):
+    """The seed architecture `name`, built and compiled in both frameworks."""
+    arch = SEED_ARCHS[name]
+    km, fm = build_pair(arch["input_shape"], arch["layers"], seed=seed)
+    return compile_pair(km, fm, arch["loss"], arch["optimizer"])
+
+
+def seed_inputs(name, x, y):
+    """Reshapes (N,28,28,1) images and integer labels to what seed `name` takes."""
+    arch = SEED_ARCHS[name]
+    x = np.ascontiguousarray(x.reshape((len(x),) + tuple(arch["input_shape"])), dtype=np.float32)
+    if arch["one_hot"]:
+        y = _keras.utils.to_categorical(y, 10).astype(np.float32)
+    return x, y
+
+
+# --- fixtures ----------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def keras():
+    return _keras
+
+
+@pytest.fixture(scope="session")
+def fmnistcpp():
+    return _fmnistcpp
+
+
+@pytest.fixture(scope="session")
+def full_data():
+    """All of Fashion-MNIST, scaled to [0, 1], images (N, 28, 28, 1) float32."""
+    (x, y), (xt, yt) = _fmnistcpp.datasets.fashion_mnist.load_data()
+    x = (x.astype(np.float32) / 255.0)[..., None]
+    xt = (xt.astype(np.float32) / 255.0)[..., None]
+    return (x, y.astype(np.int64)), (xt, yt.astype(np.int64))
+
+
+@pytest.fixture(scope="session")
+def small_data(full_data):
+    """The first 2000 train and 1000 test samples: (x, y), (x_test, y_test)."""
+    (x, y), (xt, yt) = full_data
+    return (x[:2000], y[:2000]), (xt[:1000], yt[:1000])
+
+
+@pytest.fixture(scope="session")
+def seed_archs():
+    return SEED_ARCHS
+
+
+@pytest.fixture(name="copy_weights", scope="session")
+def _copy_weights_fixture():
+    return copy_weights
+
+
+@pytest.fixture(name="build_pair", scope="session")
+def _build_pair_fixture():
+    return build_pair
+
+
+@pytest.fixture(name="build_model", scope="session")
+def _build_model_fixture():
+    return build_model
