@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import math
-
-from .layer import Layer, normalize_padding, normalize_tuple
+from .layer import Layer, normalize_padding, normalize_tuple, window_output_shape
 
 
 class BasePooling2D(Layer):
@@ -20,21 +18,9 @@ class BasePooling2D(Layer):
         self.padding = normalize_padding(padding)
 
     def compute_output_shape(self, input_shape):
-        if len(input_shape) != 3:
-            raise ValueError(
-                f"{type(self).__name__} expects inputs of shape (height, width, channels), "
-                f"got {tuple(input_shape)}"
-            )
-        out = []
-        for size, k, s in zip(input_shape[:2], self.pool_size, self.strides):
-            n = math.ceil(size / s) if self.padding == "same" else (size - k) // s + 1
-            if n <= 0:
-                raise ValueError(
-                    f"{type(self).__name__} pool_size {self.pool_size} is larger than its input "
-                    f"{tuple(input_shape)} with padding='valid'"
-                )
-            out.append(n)
-        return (out[0], out[1], input_shape[2])
+        return window_output_shape(type(self).__name__, input_shape, self.pool_size,
+                                   self.strides, self.padding,
+                                   input_shape[2] if len(input_shape) == 3 else None)
 
     def _add_to_network(self, network):
         return network.add_pooling2d(self._kind, *self.pool_size, *self.strides, self.padding)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import math
-
 from .. import activations, initializers
-from .layer import Layer, check_positive_int, normalize_padding, normalize_tuple
+from .layer import (
+    Layer,
+    check_positive_int,
+    normalize_padding,
+    normalize_tuple,
+    reject_unsupported,
+    window_output_shape,
+)
 
 
 class Conv2D(Layer):
@@ -57,15 +62,10 @@ class Conv2D(Layer):
             raise NotImplementedError("Conv2D dilation_rate other than 1 is not supported")
         if groups != 1:
             raise NotImplementedError("grouped Conv2D (groups > 1) is not supported")
-        for arg, value in (
-            ("kernel_regularizer", kernel_regularizer),
-            ("bias_regularizer", bias_regularizer),
-            ("activity_regularizer", activity_regularizer),
-            ("kernel_constraint", kernel_constraint),
-            ("bias_constraint", bias_constraint),
-        ):
-            if value is not None:
-                raise NotImplementedError(f"Conv2D({arg}=...) is not supported yet")
+        reject_unsupported("Conv2D", kernel_regularizer=kernel_regularizer,
+                           bias_regularizer=bias_regularizer,
+                           activity_regularizer=activity_regularizer,
+                           kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
         self.filters = check_positive_int(filters, "Conv2D filters")
         self.kernel_size = normalize_tuple(kernel_size, "kernel_size")
         self.strides = normalize_tuple(strides, "strides")
@@ -76,20 +76,8 @@ class Conv2D(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
 
     def compute_output_shape(self, input_shape):
-        if len(input_shape) != 3:
-            raise ValueError(
-                f"Conv2D expects inputs of shape (height, width, channels), got {tuple(input_shape)}"
-            )
-        out = []
-        for size, k, s in zip(input_shape[:2], self.kernel_size, self.strides):
-            n = math.ceil(size / s) if self.padding == "same" else (size - k) // s + 1
-            if n <= 0:
-                raise ValueError(
-                    f"Conv2D kernel_size {self.kernel_size} is larger than its input "
-                    f"{tuple(input_shape)} with padding='valid'"
-                )
-            out.append(n)
-        return (out[0], out[1], self.filters)
+        return window_output_shape("Conv2D", input_shape, self.kernel_size, self.strides,
+                                   self.padding, self.filters)
 
     def build(self, input_shape):
         super().build(input_shape)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import activations, initializers
-from .layer import Layer, check_positive_int
+from .layer import Layer, check_positive_int, reject_unsupported
 
 
 class Dense(Layer):
@@ -41,15 +41,10 @@ class Dense(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for arg, value in (
-            ("kernel_regularizer", kernel_regularizer),
-            ("bias_regularizer", bias_regularizer),
-            ("activity_regularizer", activity_regularizer),
-            ("kernel_constraint", kernel_constraint),
-            ("bias_constraint", bias_constraint),
-        ):
-            if value is not None:
-                raise NotImplementedError(f"Dense({arg}=...) is not supported yet")
+        reject_unsupported("Dense", kernel_regularizer=kernel_regularizer,
+                           bias_regularizer=bias_regularizer,
+                           activity_regularizer=activity_regularizer,
+                           kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
         self.units = check_positive_int(units, "Dense units")
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)

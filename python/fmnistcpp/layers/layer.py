@@ -49,6 +49,34 @@ def normalize_tuple(value, what: str, n: int = 2) -> tuple:
     return tuple(check_positive_int(v, what) for v in value)
 
 
+def reject_unsupported(layer: str, **arguments) -> None:
+    """NotImplementedError for Keras arguments we accept by name but do not
+    implement yet (regularizers, constraints), when they are set."""
+    for arg, value in arguments.items():
+        if value is not None:
+            raise NotImplementedError(f"{layer}({arg}=...) is not supported yet")
+
+
+def window_output_shape(layer: str, input_shape, window, strides, padding, channels) -> tuple:
+    """Keras's output shape of a 2-D window op (convolution or pooling):
+    ceil(size / stride) with 'same', (size - window) // stride + 1 with
+    'valid'. Mirrors window_geometry in cpp/conv2d.cpp."""
+    if len(input_shape) != 3:
+        raise ValueError(
+            f"{layer} expects inputs of shape (height, width, channels), got {tuple(input_shape)}"
+        )
+    out = []
+    for size, k, s in zip(input_shape[:2], window, strides):
+        n = -(-size // s) if padding == "same" else (size - k) // s + 1
+        if n <= 0:
+            raise ValueError(
+                f"{layer} window {tuple(window)} is larger than its input {tuple(input_shape)} "
+                "with padding='valid'"
+            )
+        out.append(n)
+    return (out[0], out[1], channels)
+
+
 def normalize_padding(padding) -> str:
     p = str(padding).lower()
     if p not in ("valid", "same"):
