@@ -6,9 +6,12 @@ Model = Sequential
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
-    raise NotImplementedError(
-        "load_model (the Keras .keras / .h5 formats) is not available yet"
-    )
+    """Loads a model from a `.keras` file (written here or by Keras 3) or a
+    legacy Keras `.h5` file; compiled as saved when `compile=True`."""
+    from ..saving import load_model as _load_model
+
+    return _load_model(filepath, custom_objects=custom_objects, compile=compile,
+                       safe_mode=safe_mode)
 
 
 __all__ = ["Model", "Sequential", "load_model"]

@@ -477,11 +477,32 @@ class Sequential:
                 model.add(deserialize(spec))
         return model
 
-    def save(self, filepath, overwrite=True, **kwargs):
-        raise NotImplementedError(
-            "model.save (the Keras .keras format) is not available yet; use "
-            "get_weights()/set_weights() with numpy.savez in the meantime"
-        )
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Saves the model to `filepath`: `.keras` (Keras 3's format, which
+        real Keras loads) or legacy `.h5`. Architecture, weights and compile
+        settings are saved; the optimizer's state is not (see
+        `fmnistcpp.saving`). The write is atomic: a failure or Ctrl-C leaves
+        any previous file intact."""
+        from ..saving import save_model
+
+        if zipped is False:
+            raise NotImplementedError("save(zipped=False) is not supported")
+        if kwargs:
+            raise TypeError(f"save got unexpected keyword argument(s): {', '.join(sorted(kwargs))}")
+        save_model(self, filepath, overwrite=overwrite)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Saves the weights to a `.weights.h5` file (Keras 3's layout), atomically."""
+        from ..saving import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Loads weights from a `.weights.h5`, `.keras` or legacy `.h5` file
+        into this (built) model; the architecture must match."""
+        from ..saving import load_weights
+
+        load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
     def __repr__(self):
         return f"<Sequential name={self.name}, built={self.built}>"

@@ -1,0 +1,155 @@
+"""The legacy Keras HDF5 format (`model.save('m.h5')` in tf.keras 2 and
+Keras 3): root attributes `model_config` (JSON) and `training_config`,
+weights under `model_weights/<layer name>/...` listed by the attributes
+`layer_names` (group) and `weight_names` (per layer)."""
+
+from __future__ import annotations
+
+import json
+
+import h5py
+import numpy as np
+
+from . import serialization
+
+KERAS_VERSION = "3.15.1"
+
+
+def _text(value):
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    return str(value)
+
+
+def _names(attr):
+    return [_text(n) for n in np.asarray(attr).ravel()] if attr is not None else []
+
+
+def open_h5(path):
+    try:
+        return h5py.File(path, "r")
+    except OSError as exc:
+        raise ValueError(
+            f"{path!r} is not a readable HDF5 file (truncated, corrupt or a different "
+            f"format): {exc}"
+        ) from exc
+
+
+def read_layer_weights(group, where) -> list:
+    """[(layer name, [arrays])] in file order from a `model_weights`-style group."""
+    if "layer_names" not in group.attrs:
+        raise ValueError(f"{where} has no 'layer_names' attribute: not a Keras HDF5 weights file")
+    out = []
+    for name in _names(group.attrs["layer_names"]):
+        if name not in group:
+            raise ValueError(f"{where}: weights of layer {name!r} are missing (truncated file?)")
+        g = group[name]
+        arrays = []
+        for wname in _names(g.attrs.get("weight_names")):
+            try:
+                arrays.append(np.asarray(g[wname][()], dtype=np.float32))
+            except (KeyError, OSError) as exc:
+                raise ValueError(f"{where}: cannot read weight {wname!r} of layer {name!r} "
+                                 f"({exc}); the file is truncated or corrupt") from exc
+        out.append((name, arrays))
+    return out
+
+
+def assign(model, layer_weights, where) -> None:
+    """Sets the weights of the model's layers that have weights, in order."""
+    if not model.built:
+        raise ValueError(f"cannot load weights from {where}: the model is not built yet")
+    file_layers = [(n, a) for n, a in layer_weights if a]
+    ours = [l for l in model._flat_layers() if l.get_weights()]
+    if len(file_layers) != len(ours):
+        raise ValueError(
+            f"{where} has weights for {len(file_layers)} layers "
+            f"({', '.join(n for n, _ in file_layers)}), the model has {len(ours)} layers "
+            "with weights"
+        )
+    weights = []
+    for (name, arrays), layer in zip(file_layers, ours):
+        expected = layer.get_weights()
+        if len(arrays) != len(expected) or any(a.shape != e.shape
+                                               for a, e in zip(arrays, expected)):
+            raise ValueError(
+                f"{where}: weights of layer {name!r} have shapes "
+                f"{[a.shape for a in arrays]}, layer {layer.name!r} expects "
+                f"{[e.shape for e in expected]}"
+            )
+        weights.extend(arrays)
+    model.set_weights(weights)
+
+
+def load(path, compile=True):
+    where = repr(str(path))
+    with open_h5(path) as f:
+        if "model_config" not in f.attrs:
+            raise ValueError(
+                f"{where} has no 'model_config' attribute: it is not a Keras HDF5 model "
+                "(a weights-only file? use model.load_weights)"
+            )
+        try:
+            config = json.loads(_text(f.attrs["model_config"]))
+        except ValueError as exc:
+            raise ValueError(f"{where}: model_config is not valid JSON ({exc})") from exc
+        model = serialization.model_from_keras(config, where)
+        group = f["model_weights"] if "model_weights" in f else f
+        layer_weights = read_layer_weights(group, where)
+        if model.built:
+            assign(model, layer_weights, where)
+        training = f.attrs.get("training_config")
+        if compile and training is not None:
+            try:
+                training = json.loads(_text(training))
+            except ValueError as exc:
+                raise ValueError(f"{where}: training_config is not valid JSON ({exc})") from exc
+            compile_config = dict(training)
+            compile_config["optimizer"] = training.get("optimizer_config", "rmsprop")
+            serialization.compile_from_keras(model, compile_config, where)
+    return model
+
+
+def load_weights(path, model) -> None:
+    where = repr(str(path))
+    with open_h5(path) as f:
+        group = f["model_weights"] if "model_weights" in f else f
+        assign(model, read_layer_weights(group, where), where)
+
+
+def write(model, path) -> None:
+    """Writes the legacy HDF5 format, as Keras 3's `model.save('m.h5')`."""
+    from ..models.sequential import Sequential
+
+    config = serialization.model_to_keras(model)
+    model_config = {"class_name": "Sequential", "config": config["config"]}
+    with h5py.File(path, "w") as f:
+        f.attrs["backend"] = "tensorflow"
+        f.attrs["keras_version"] = KERAS_VERSION
+        f.attrs["model_config"] = json.dumps(model_config)
+        compile_config = serialization.compile_to_keras(model)
+        if compile_config is not None:
+            training = dict(compile_config)
+            opt = training.pop("optimizer")
+            training["optimizer_config"] = {"class_name": opt["class_name"],
+                                            "config": opt["config"]}
+            f.attrs["training_config"] = json.dumps(training)
+        g = f.create_group("model_weights")
+        g.attrs["backend"] = "tensorflow"
+        g.attrs["keras_version"] = KERAS_VERSION
+        names = []
+        for layer in model.layers:
+            names.append(layer.name)
+            lg = g.create_group(layer.name)
+            sub = layer._flat_layers() if isinstance(layer, Sequential) else [layer]
+            weight_names = []
+            for l in sub:
+                for wname, w in zip(("kernel", "bias"), l.get_weights() if l.built else []):
+                    full = f"{model.name}/{l.name}/{wname}"
+                    lg.create_dataset(full, data=np.asarray(w, dtype=np.float32))
+                    weight_names.append(full)
+            lg.attrs["weight_names"] = np.array(weight_names, dtype=h5py.string_dtype()) \
+                if weight_names else np.array([], dtype=np.float64)
+        g.attrs["layer_names"] = np.array(names, dtype=h5py.string_dtype())
+        tl = g.create_group("top_level_model_weights")
+        tl.attrs["weight_names"] = np.array([], dtype=np.float64)

@@ -1,0 +1,132 @@
+"""Keras 3's weights file layout (`model.weights.h5` inside a `.keras`
+archive, and `.weights.h5` files from `save_weights`):
+
+    /vars                     attrs name=<model name>       (model's own: none)
+    /layers/<snake class>/vars/0, 1, ...   attrs name=<layer name>
+    /optimizer/vars           attrs name=<optimizer name>
+
+Layers are addressed by their class name in snake case made unique in
+order (conv2d, conv2d_1, ...), as keras.src.saving.saving_lib does, not by
+the layers' own names. The optimizer's state (Adam's moments, the step
+count) is not saved: fmnistcpp keeps it inside the C++ engine, so the file
+holds a fresh optimizer state (step 0, zero moments) with the right shapes,
+and a loaded model, in Keras or here, restarts the optimizer from it.
+"""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+
+from .serialization import to_snake_case
+
+
+def _unique(name, used):
+    if name in used:
+        used[name] += 1
+        return f"{name}_{used[name]}"
+    used[name] = 0
+    return name
+
+
+def _layer_paths(model, prefix="layers"):
+    """(path, layer) for every layer of the model, nested models expanded,
+    in Keras's naming; a nested Sequential yields itself too."""
+    from ..models.sequential import Sequential
+
+    used = {}
+    for layer in model.layers:
+        path = f"{prefix}/{_unique(to_snake_case(type(layer).__name__), used)}"
+        yield path, layer
+        if isinstance(layer, Sequential):
+            yield from _layer_paths(layer, path + "/layers")
+
+
+def write_weights(model, h5file: h5py.File) -> None:
+    """Writes the model's weights into an open, empty h5py File."""
+    from ..models.sequential import Sequential
+
+    h5file.create_group("vars").attrs["name"] = model.name
+    h5file.create_group("layers")
+    for path, layer in _layer_paths(model):
+        group = h5file.create_group(path).create_group("vars")
+        group.attrs["name"] = layer.name
+        if isinstance(layer, Sequential):
+            continue
+        weights = layer.get_weights() if layer.built else []
+        for i, w in enumerate(weights):
+            group.create_dataset(str(i), data=np.asarray(w, dtype=np.float32))
+    if model.optimizer is not None:
+        _write_fresh_optimizer(model, h5file.create_group("optimizer").create_group("vars"))
+
+
+def _write_fresh_optimizer(model, group) -> None:
+    """Writes the optimizer's variables in Keras's order (iteration,
+    learning_rate, then per weight Adam's momentum and velocity or SGD's
+    momentum) holding a *fresh* state: step 0 and zero moments. The C++
+    engine does not expose its optimizer state, so this is what training
+    resumes from in Keras, exactly as in fmnistcpp after loading."""
+    from .. import optimizers
+
+    opt = model.optimizer
+    group.attrs["name"] = opt.name
+    group.create_dataset("0", data=np.int64(0))
+    group.create_dataset("1", data=np.float32(opt.learning_rate))
+    if isinstance(opt, optimizers.Adam):
+        slots = 2
+    elif isinstance(opt, optimizers.SGD) and opt.momentum:
+        slots = 1
+    else:
+        slots = 0
+    if not slots or not model.built:
+        return
+    index = 2
+    for w in model.get_weights():
+        for _ in range(slots):
+            group.create_dataset(str(index), data=np.zeros(w.shape, dtype=np.float32))
+            index += 1
+
+
+def read_weights(model, h5file: h5py.File, where: str) -> None:
+    """Sets the model's weights from a Keras 3 weights file."""
+    from ..models.sequential import Sequential
+
+    if "layers" not in h5file:
+        keys = ", ".join(sorted(h5file.keys())) or "nothing"
+        raise ValueError(
+            f"{where} is not a Keras 3 weights file: it has no 'layers' group (it holds {keys})"
+        )
+    if not model.built:
+        raise ValueError(f"cannot load weights from {where}: the model is not built yet "
+                         "(give it an Input or call build() first)")
+    weights = []
+    for path, layer in _layer_paths(model):
+        if isinstance(layer, Sequential):
+            continue
+        expected = layer.get_weights()
+        if not expected:
+            continue
+        if path + "/vars" not in h5file:
+            raise ValueError(
+                f"{where} has no weights for layer {layer.name!r} ({type(layer).__name__}, "
+                f"expected at '{path}/vars'); the file was saved from a different architecture"
+            )
+        group = h5file[path + "/vars"]
+        if len(group.keys()) != len(expected):
+            raise ValueError(
+                f"{where}: layer {layer.name!r} ({type(layer).__name__}) expects "
+                f"{len(expected)} weight arrays, the file has {len(group.keys())} at '{path}/vars'"
+            )
+        for i, e in enumerate(expected):
+            try:
+                w = np.asarray(group[str(i)][()], dtype=np.float32)
+            except (KeyError, OSError) as exc:
+                raise ValueError(f"{where}: cannot read '{path}/vars/{i}' ({exc}); the file is "
+                                 "truncated or corrupt") from exc
+            if w.shape != e.shape:
+                raise ValueError(
+                    f"{where}: layer {layer.name!r} weight {i} has shape {w.shape} in the file, "
+                    f"the model expects {e.shape}"
+                )
+            weights.append(w)
+    model.set_weights(weights)
