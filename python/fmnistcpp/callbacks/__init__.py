@@ -2,8 +2,20 @@
 
 from .callback import Callback
 from .callback_list import CallbackList
+from .csv_logger import CSVLogger
 from .early_stopping import EarlyStopping
 from .history import History
+from .lambda_callback import LambdaCallback
+from .learning_rate_scheduler import LearningRateScheduler
+from .model_checkpoint import ModelCheckpoint
+from .monitor_callback import MonitorCallback
 from .progbar_logger import ProgbarLogger
+from .reduce_lr_on_plateau import ReduceLROnPlateau
+from .tensorboard import TensorBoard
+from .terminate_on_nan import TerminateOnNaN
 
-__all__ = ["Callback", "CallbackList", "EarlyStopping", "History", "ProgbarLogger"]
+__all__ = [
+    "Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LambdaCallback",
+    "LearningRateScheduler", "ModelCheckpoint", "MonitorCallback", "ProgbarLogger",
+    "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN",
+]
