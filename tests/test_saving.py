@@ -247,3 +247,20 @@ def test_saved_config_matches_keras_layout(tmp_path):
     with zipfile.ZipFile(path) as z, h5py.File(z.open("model.weights.h5"), "r") as f:
         assert f["layers/conv2d/vars/0"].shape == (3, 3, 1, 4)
         assert f["layers/dense/vars/1"].shape == (10,)
+
+
+def test_model_checkpoint_writes_files_that_load(tmp_path):
+    fk = fmnistcpp
+    rng = np.random.default_rng(0)
+    x = rng.random((96, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, 96)
+    model = fk.Sequential([fk.layers.Input((28, 28)), fk.layers.Flatten(),
+                           fk.layers.Dense(8, activation="relu"),
+                           fk.layers.Dense(10, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    checkpoint = fk.callbacks.ModelCheckpoint(str(tmp_path / "m.{epoch:02d}.keras"))
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[checkpoint])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.01.keras", "m.02.keras"]
+    loaded = fk.models.load_model(str(tmp_path / "m.02.keras"))
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+                               atol=1e-6)
