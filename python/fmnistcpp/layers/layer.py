@@ -148,10 +148,16 @@ class Layer:
             )
         arrays = []
         for i, (w, c) in enumerate(zip(weights, current)):
-            w = np.asarray(w, dtype=np.float32)
+            try:
+                w = np.asarray(w, dtype=np.float32)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"Layer {self.name!r} weight {i} must be a numeric array of shape "
+                    f"{c.shape}, got {type(w).__name__} {w!r:.60}"
+                ) from None
             if w.shape != c.shape:
                 raise ValueError(
-                    f"Layer {self.name!r} weight {i} has shape {c.shape}, got {w.shape}"
+                    f"Layer {self.name!r} weight {i} expects shape {c.shape}, got {w.shape}"
                 )
             arrays.append(w)
         if self._model is not None and self._model._network is not None:

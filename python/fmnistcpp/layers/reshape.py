@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .layer import Layer
 
 
@@ -21,7 +23,18 @@ class Reshape(Layer):
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
-        target = tuple(int(d) for d in target_shape)
+        try:
+            target = tuple(target_shape)
+        except TypeError:
+            target = None
+        if target is None or any(
+            isinstance(d, bool) or not isinstance(d, (int, np.integer)) for d in target
+        ):
+            raise ValueError(
+                f"Reshape target_shape must be a tuple of positive ints with at most one -1, "
+                f"got {target_shape!r}"
+            )
+        target = tuple(int(d) for d in target)
         if not target or sum(d == -1 for d in target) > 1 or any(d == 0 or d < -1 for d in target):
             raise ValueError(
                 f"Reshape target_shape must be positive ints with at most one -1, got {target_shape!r}"

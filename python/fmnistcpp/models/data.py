@@ -17,19 +17,31 @@ def as_inputs(x, sample_shape: tuple, what: str = "x") -> np.ndarray:
         arr = np.asarray(x)
     except Exception as e:  # ragged lists and the like
         raise ValueError(f"{what} could not be turned into an array: {e}") from None
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise ValueError(f"{what} must be numeric, got dtype {arr.dtype}")
-    if arr.ndim == 0 or arr.shape[0] == 0:
-        raise ValueError(f"{what} is empty: expected shape (samples, {', '.join(map(str, sample_shape))})")
+    _check_real(arr, what)
+    expected = f"(samples, {', '.join(map(str, sample_shape))})"
+    if arr.ndim == 0:
+        raise ValueError(f"{what} is a scalar ({x!r:.40}), expected an array of shape {expected}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{what} is empty (shape {arr.shape}): expected shape {expected}")
     if tuple(arr.shape[1:]) != tuple(sample_shape):
         raise ValueError(
             f"{what} has shape {arr.shape}, the model expects (samples, "
             f"{', '.join(map(str, sample_shape))})"
         )
-    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    with np.errstate(over="ignore"):  # values beyond float32 become inf, refused below
+        arr = np.ascontiguousarray(arr, dtype=np.float32)
     if not np.isfinite(arr).all():
-        raise ValueError(f"{what} contains NaN or infinity")
+        raise ValueError(f"{what} contains NaN or infinity (after conversion to float32)")
     return arr
+
+
+def _check_real(arr: np.ndarray, what: str) -> None:
+    """Real numbers (or bools) only: strings, objects and complex values are
+    refused rather than cast (numpy would drop imaginary parts silently)."""
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise ValueError(f"{what} must be numeric (int, float or bool), got dtype {arr.dtype}")
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise ValueError(f"{what} must hold real numbers, got complex dtype {arr.dtype}")
 
 
 def _is_numeric_sequence(x) -> bool:
@@ -40,9 +52,11 @@ def _is_numeric_sequence(x) -> bool:
 def as_labels(y, n: int, classes: int, sparse: bool, what: str = "y") -> np.ndarray:
     if y is None:
         raise ValueError(f"{what} is required for training and evaluation")
-    arr = np.asarray(y)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise ValueError(f"{what} must be numeric, got dtype {arr.dtype}")
+    try:
+        arr = np.asarray(y)
+    except Exception as e:  # ragged lists and the like
+        raise ValueError(f"{what} could not be turned into an array: {e}") from None
+    _check_real(arr, what)
     if arr.ndim == 0 or arr.shape[0] != n:
         raise ValueError(f"x has {n} samples but {what} has "
                          f"{arr.shape[0] if arr.ndim else 'no batch axis'}")
@@ -55,8 +69,13 @@ def as_labels(y, n: int, classes: int, sparse: bool, what: str = "y") -> np.ndar
                 f"{what} of shape {arr.shape}; for one-hot labels use categorical_crossentropy"
             )
         if not np.issubdtype(arr.dtype, np.integer):
-            if not np.isfinite(arr).all() or np.any(arr != np.round(arr)):
-                raise ValueError(f"{what} must hold integer class indices")
+            bad = ~np.isfinite(arr) | (arr != np.round(arr))
+            if bad.any():
+                raise ValueError(
+                    f"{what} must hold integer class indices in [0, {classes}) for "
+                    f"sparse_categorical_crossentropy, got {float(arr[bad][0])!r} at index "
+                    f"{int(np.flatnonzero(bad)[0])}"
+                )
         lo, hi = arr.min(), arr.max()
         if lo < 0 or hi >= classes:
             raise ValueError(f"{what} holds labels in [{lo}, {hi}], expected in [0, {classes})")
