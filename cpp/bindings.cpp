@@ -4,10 +4,12 @@
 // Ctrl-C through at batch boundaries. C++ exceptions become ValueError /
 // RuntimeError with their message.
 #include "activation_layer.hpp"
+#include "batch_normalization.hpp"
 #include "conv2d.hpp"
 #include "dense.hpp"
 #include "dnnl_context.hpp"
 #include "dropout.hpp"
+#include "global_average_pooling2d.hpp"
 #include "network.hpp"
 #include "pooling2d.hpp"
 #include "reshape.hpp"
@@ -111,7 +113,7 @@ class PyNetwork {
 
   py::list get_weights() {
     py::list out;
-    for (Param* p : net_.params()) {
+    for (Param* p : net_.all_params()) {
       py::array_t<float> a(p->shape);
       std::copy(p->value.begin(), p->value.end(), a.mutable_data());
       out.append(a);
@@ -120,7 +122,7 @@ class PyNetwork {
   }
 
   void set_weights(const py::list& weights) {
-    auto ps = net_.params();
+    auto ps = net_.all_params();
     if (weights.size() != ps.size())
       throw std::invalid_argument("expected " + std::to_string(ps.size()) + " weight arrays, got " +
                                   std::to_string(weights.size()));
@@ -149,11 +151,24 @@ class PyNetwork {
 
   void compile(bool sparse, bool from_logits, const std::string& optimizer, double lr,
                double beta_1, double beta_2, double epsilon, double momentum, bool nesterov,
-               const std::vector<int64_t>& metric_top_k) {
-    OptimizerConfig cfg{optimizer, lr, beta_1, beta_2, epsilon, momentum, nesterov};
+               const std::vector<int64_t>& metric_top_k, double rho, bool centered,
+               double weight_decay, double decay_steps, double decay_rate, bool staircase,
+               const std::vector<double>& weight_l2) {
+    OptimizerConfig cfg{optimizer, lr,       beta_1,      beta_2,     epsilon,  momentum,
+                        nesterov,  rho,      centered,    weight_decay, decay_steps, decay_rate,
+                        staircase};
     std::vector<MetricSpec> metrics;
     for (auto k : metric_top_k) metrics.push_back(MetricSpec{k});
+    auto ps = net_.all_params();  // weight_l2 is in get_weights() order
+    if (!weight_l2.empty() && weight_l2.size() != ps.size())
+      throw std::invalid_argument("weight_l2 has " + std::to_string(weight_l2.size()) +
+                                  " entries for " + std::to_string(ps.size()) + " weights");
+    for (double f : weight_l2)
+      if (!(f >= 0) || !std::isfinite(f))
+        throw std::invalid_argument("l2 factors must be finite numbers >= 0");
     net_.compile(sparse, from_logits, cfg, metrics);
+    for (size_t i = 0; i < ps.size(); ++i)
+      ps[i]->l2 = weight_l2.empty() ? 0.f : static_cast<float>(weight_l2[i]);
   }
 
   py::dict fit_epoch(const py::array& x, const py::array& y, int64_t batch_size, bool shuffle,
@@ -312,6 +327,17 @@ PYBIND11_MODULE(_core, m) {
            [](PyNetwork& n, const Shape& target) {
              return n.add_layer(std::make_unique<Reshape>(target));
            })
+      .def("add_batch_normalization",
+           [](PyNetwork& n, double momentum, double epsilon, bool center, bool scale) {
+             return n.add_layer(
+                 std::make_unique<BatchNormalization>(momentum, epsilon, center, scale));
+           },
+           py::arg("momentum"), py::arg("epsilon"), py::arg("center"), py::arg("scale"))
+      .def("add_global_average_pooling2d",
+           [](PyNetwork& n, bool keepdims) {
+             return n.add_layer(std::make_unique<GlobalAveragePooling2D>(keepdims));
+           },
+           py::arg("keepdims"))
       .def("add_dropout",
            [](PyNetwork& n, double rate) { return n.add_layer(std::make_unique<Dropout>(rate)); })
       .def("add_activation",
@@ -323,7 +349,11 @@ PYBIND11_MODULE(_core, m) {
       .def("layer_param_counts", &PyNetwork::layer_param_counts)
       .def("compile", &PyNetwork::compile, py::arg("sparse"), py::arg("from_logits"),
            py::arg("optimizer"), py::arg("learning_rate"), py::arg("beta_1"), py::arg("beta_2"),
-           py::arg("epsilon"), py::arg("momentum"), py::arg("nesterov"), py::arg("metric_top_k"))
+           py::arg("epsilon"), py::arg("momentum"), py::arg("nesterov"), py::arg("metric_top_k"),
+           py::arg("rho") = 0.9, py::arg("centered") = false, py::arg("weight_decay") = 0.0,
+           py::arg("decay_steps") = 0.0, py::arg("decay_rate") = 1.0,
+           py::arg("staircase") = false,
+           py::arg("weight_l2") = std::vector<double>{})
       .def("fit_epoch", &PyNetwork::fit_epoch, py::arg("x"), py::arg("y"), py::arg("batch_size"),
            py::arg("shuffle"), py::arg("seed"), py::arg("progress") = py::none(),
            py::arg("interval") = 0.05, py::arg("every_batch") = false)

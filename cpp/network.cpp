@@ -45,6 +45,14 @@ const Shape& Network::add(LayerPtr layer) {
 }
 
 std::vector<Param*> Network::params() {
+  std::vector<Param*> trainable;
+  for (auto& l : layers_)
+    for (Param* p : l->params())
+      if (p->trainable) trainable.push_back(p);
+  return trainable;
+}
+
+std::vector<Param*> Network::all_params() {
   std::vector<Param*> all;
   for (auto& l : layers_)
     for (Param* p : l->params()) all.push_back(p);
@@ -193,6 +201,26 @@ static void check_labels(const Labels& y, int64_t n, int64_t k) {
                                   ")");
 }
 
+// Keras's kernel_regularizer=l2(f): the model's losses gain f * sum(w^2)
+// (float32, the weights as they are in the forward pass), in training and
+// in evaluate (compute_loss adds self.losses), and the gradient gains
+// f * (2 * w), TF's Square gradient scaled by f.
+static double l2_penalty(const std::vector<Param*>& ps, bool add_grad) {
+  float total = 0.f;
+  for (Param* p : ps) {
+    if (p->l2 == 0.f) continue;
+    const float* w = p->value.data();
+    double sum = 0.0;
+    for (int64_t i = 0; i < p->size(); ++i) sum += double(w[i]) * double(w[i]);
+    total += p->l2 * static_cast<float>(sum);
+    if (add_grad) {
+      float* g = p->grad.data();
+      for (int64_t i = 0; i < p->size(); ++i) g[i] += p->l2 * (2.f * w[i]);
+    }
+  }
+  return total;
+}
+
 static void check_batch(int64_t n, int64_t batch_size) {
   if (n <= 0) throw std::invalid_argument("no samples: the arrays are empty");
   if (batch_size <= 0) throw std::invalid_argument("batch_size must be positive");
@@ -224,6 +252,7 @@ EpochLogs Network::fit_epoch(const float* x, const Labels& y, int64_t n, int64_t
     logs.loss_sum += loss_.forward_backward(out, batch_labels_, m, k, diff_a_.data(), probs_.data());
     count_correct(metrics_, probs_.data(), batch_labels_, m, k, logs.correct);
     backward(nullptr);
+    logs.loss_sum += l2_penalty(ps, true) * m;  // the batch's mean loss gains it once
     optimizer_->step(ps);
     logs.samples += m;
     logs.batches = b + 1;
@@ -240,6 +269,7 @@ EpochLogs Network::evaluate(const float* x, const Labels& y, int64_t n, int64_t 
   check_labels(y, n, k);
   EpochLogs logs;
   logs.correct.assign(metrics_.size(), 0);
+  const std::vector<Param*> reg = params();
   std::vector<int64_t> rows(std::min(batch_size, n));
   const int64_t num_batches = (n + batch_size - 1) / batch_size;
   for (int64_t b = 0; b < num_batches; ++b) {
@@ -250,6 +280,7 @@ EpochLogs Network::evaluate(const float* x, const Labels& y, int64_t n, int64_t 
     gather(x, y, rows.data(), m);
     const float* out = forward(kInfer, 0);
     logs.loss_sum += loss_.forward_backward(out, batch_labels_, m, k, nullptr, probs_.data());
+    logs.loss_sum += l2_penalty(reg, false) * m;
     count_correct(metrics_, probs_.data(), batch_labels_, m, k, logs.correct);
     logs.samples += m;
     logs.batches = b + 1;
@@ -291,7 +322,7 @@ double Network::loss_and_gradients(const float* x, const Labels& y, int64_t n, b
   const float* out = forward(ForwardMode{training, true}, seed);
   double total = loss_.forward_backward(out, batch_labels_, n, k, diff_a_.data(), probs_.data());
   backward(input_grad);
-  return total / n;
+  return total / n + l2_penalty(params(), true);
 }
 
 std::vector<std::vector<float>> Network::layer_outputs(const float* x, int64_t n) {

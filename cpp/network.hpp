@@ -41,7 +41,10 @@ class Network {
   const Shape& output_shape() const;
   size_t num_layers() const { return layers_.size(); }
   Layer& layer(size_t i) { return *layers_.at(i); }
+  // Trainable params only (what the optimizer and gradients see).
   std::vector<Param*> params();
+  // Every param, trainable or not, in Keras's weight order (get/set_weights).
+  std::vector<Param*> all_params();
 
   void compile(bool sparse_labels, bool from_logits, const OptimizerConfig& optimizer,
                std::vector<MetricSpec> metrics);

@@ -6,10 +6,75 @@
 namespace fmnistcpp {
 
 Optimizer::Optimizer(OptimizerConfig config) : config_(std::move(config)) {
-  if (config_.kind != "adam" && config_.kind != "sgd")
-    throw std::invalid_argument("unknown optimizer '" + config_.kind + "'; known: adam, sgd");
+  if (config_.kind != "adam" && config_.kind != "adamw" && config_.kind != "rmsprop" &&
+      config_.kind != "sgd")
+    throw std::invalid_argument("unknown optimizer '" + config_.kind +
+                                "'; known: adam, adamw, rmsprop, sgd");
   if (!(config_.learning_rate >= 0) || !std::isfinite(config_.learning_rate))
     throw std::invalid_argument("learning_rate must be a finite number >= 0");
+  if (!(config_.weight_decay >= 0) || !std::isfinite(config_.weight_decay))
+    throw std::invalid_argument("weight_decay must be a finite number >= 0");
+  if (!(config_.decay_steps >= 0) || !std::isfinite(config_.decay_steps) ||
+      !std::isfinite(config_.decay_rate))
+    throw std::invalid_argument("decay_steps must be >= 0 and decay_rate finite");
+}
+
+// keras/src/optimizers/schedules/learning_rate_schedule.py ExponentialDecay:
+// every operand is cast to float32 (the dtype of the initial rate) and
+// p = step / decay_steps, floored with staircase, lr = initial * rate ** p.
+double Optimizer::learning_rate() const {
+  if (!(config_.decay_steps > 0)) return config_.learning_rate;
+  const float initial = static_cast<float>(config_.learning_rate);
+  const float steps = static_cast<float>(config_.decay_steps);
+  const float rate = static_cast<float>(config_.decay_rate);
+  float p = static_cast<float>(iterations_) / steps;
+  if (config_.staircase) p = std::floor(p);
+  return static_cast<double>(initial * std::pow(rate, p));
+}
+
+// Keras's RMSprop.update_step: `1 - rho` is a Python double cast to float32
+// (as for Adam below), then
+//   v = rho * v + (1 - rho) * g^2
+//   [centered] a = rho * a + (1 - rho) * g;  denom = v - a^2 + eps
+//   [else]     denom = v + eps
+//   inc = (lr * g) / sqrt(denom)
+//   [momentum] m = momentum * m + inc; w -= m    [else] w -= inc
+static void rmsprop_update(Param& p, float* avg, float lr, float rho, float one_minus_rho,
+                           float momentum, float eps) {
+  if (p.slot1.size() != p.value.size()) p.slot1.assign(p.value.size(), 0.f);
+  if (momentum > 0.f && p.slot2.size() != p.value.size()) p.slot2.assign(p.value.size(), 0.f);
+  float* w = p.value.data();
+  float* v = p.slot1.data();
+  float* m = p.slot2.data();
+  const float* g = p.grad.data();
+  const int64_t n = p.size();
+#pragma omp parallel for simd schedule(static) if (n > 32768)
+  for (int64_t i = 0; i < n; ++i) {
+    v[i] = rho * v[i] + one_minus_rho * (g[i] * g[i]);
+    float denom;
+    if (avg) {
+      avg[i] = rho * avg[i] + one_minus_rho * g[i];
+      denom = v[i] - avg[i] * avg[i] + eps;
+    } else {
+      denom = v[i] + eps;
+    }
+    const float inc = (lr * g[i]) / std::sqrt(denom);
+    if (momentum > 0.f) {
+      m[i] = momentum * m[i] + inc;
+      w[i] -= m[i];
+    } else {
+      w[i] -= inc;
+    }
+  }
+}
+
+// base_optimizer._apply_weight_decay, run before the update step:
+// w = w - w * wd * lr, all float32, on every trainable variable.
+static void weight_decay_update(Param& p, float wd, float lr) {
+  float* w = p.value.data();
+  const int64_t n = p.size();
+#pragma omp parallel for simd schedule(static) if (n > 32768)
+  for (int64_t i = 0; i < n; ++i) w[i] = w[i] - w[i] * wd * lr;
 }
 
 // one_minus_b1/b2 come from double arithmetic, as Keras computes
@@ -53,8 +118,24 @@ static void sgd_update(Param& p, float lr, float momentum, bool nesterov) {
 }
 
 void Optimizer::step(const std::vector<Param*>& params) {
-  const float lr = static_cast<float>(config_.learning_rate);
-  if (config_.kind == "adam") {
+  const float lr = static_cast<float>(learning_rate());
+  if (config_.weight_decay > 0) {
+    const float wd = static_cast<float>(config_.weight_decay);
+    for (Param* p : params) weight_decay_update(*p, wd, lr);
+  }
+  if (config_.kind == "rmsprop") {
+    const float one_minus_rho = static_cast<float>(1.0 - config_.rho);
+    for (Param* p : params) {
+      float* avg = nullptr;
+      if (config_.centered) {
+        auto& a = average_grad_[p];
+        if (a.size() != p->value.size()) a.assign(p->value.size(), 0.f);
+        avg = a.data();
+      }
+      rmsprop_update(*p, avg, lr, static_cast<float>(config_.rho), one_minus_rho,
+                     static_cast<float>(config_.momentum), static_cast<float>(config_.epsilon));
+    }
+  } else if (config_.kind == "adam" || config_.kind == "adamw") {
     // Keras: alpha = lr * sqrt(1 - b2^t) / (1 - b1^t), t = iterations + 1.
     const float t = static_cast<float>(iterations_ + 1);
     const float b1 = static_cast<float>(config_.beta_1), b2 = static_cast<float>(config_.beta_2);

@@ -16,6 +16,8 @@ struct Param {
   std::vector<float> slot1;     // Adam m / SGD momentum
   std::vector<float> slot2;     // Adam v
   uint64_t version = 0;         // bumped on every change, so layers know when to re-layout
+  bool trainable = true;        // false: in get/set_weights and files, never seen by the optimizer
+  float l2 = 0.f;               // kernel_regularizer=l2(l2): loss += l2 * sum(w^2)
 
   Param(std::string n, std::vector<int64_t> s) : name(std::move(n)), shape(std::move(s)) {
     int64_t size = 1;

@@ -24,6 +24,7 @@ from . import (  # noqa: E402
     metrics,
     models,
     optimizers,
+    regularizers,
     utils,
 )
 from .layers import Input  # noqa: E402
@@ -33,5 +34,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Input", "Model", "Sequential", "activations", "callbacks", "datasets", "initializers",
-    "layers", "losses", "metrics", "models", "optimizers", "utils", "__version__",
+    "layers", "losses", "metrics", "models", "optimizers", "regularizers", "utils",
+    "__version__",
 ]

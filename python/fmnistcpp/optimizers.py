@@ -1,18 +1,28 @@
 """Optimizers with Keras's names and defaults. The update runs in C++
 (cpp/optimizer.cpp) with Keras 3's arithmetic; these objects hold the
 configuration and, once compiled into a model, read and write the live
-learning rate and step count there."""
+learning rate and step count there.
+
+``learning_rate`` may be a number or a
+``fmnistcpp.optimizers.schedules.ExponentialDecay`` (evaluated per step in
+C++); ``weight_decay=`` (decoupled, as Keras's base optimizer) works on every
+optimizer."""
 
 from __future__ import annotations
 
 import math
+import sys
+
+from . import optimizers_schedules as schedules
+
+sys.modules.setdefault(__name__ + ".schedules", schedules)
 
 
 class Optimizer:
-    def __init__(self, learning_rate, name, **kwargs):
+    def __init__(self, learning_rate, name, weight_decay=None, **kwargs):
         unsupported = {k: v for k, v in kwargs.items() if v not in (None, False)}
         unsupported.pop("jit_compile", None)
-        for key in ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm",
+        for key in ("clipnorm", "clipvalue", "global_clipnorm",
                     "use_ema", "ema_momentum", "ema_overwrite_frequency",
                     "loss_scale_factor", "gradient_accumulation_steps"):
             if key in unsupported:
@@ -22,22 +32,41 @@ class Optimizer:
                 f"{type(self).__name__} got unexpected keyword argument(s): "
                 f"{', '.join(sorted(unsupported))}"
             )
-        if callable(learning_rate):
-            raise NotImplementedError("learning-rate schedules are not supported yet")
-        self._learning_rate = _check_lr(learning_rate)
+        if weight_decay is not None:
+            weight_decay = _check_nonnegative(weight_decay, "weight_decay")
+        self.weight_decay = weight_decay
+        self._schedule = None
+        if isinstance(learning_rate, schedules.ExponentialDecay):
+            self._schedule = learning_rate
+            self._learning_rate = float(learning_rate.initial_learning_rate)
+        elif callable(learning_rate):
+            raise NotImplementedError(
+                "learning-rate schedules other than "
+                "fmnistcpp.optimizers.schedules.ExponentialDecay (Python callables) are not "
+                "supported yet; use a LearningRateScheduler callback"
+            )
+        else:
+            self._learning_rate = _check_lr(learning_rate)
         self.name = name
         self._network = None
 
     @property
     def learning_rate(self) -> float:
+        """The rate the next step uses; with a schedule, the schedule at
+        the current iteration count (as Keras's ``optimizer.learning_rate``)."""
         if self._network is not None:
             return float(self._network.learning_rate)
+        if self._schedule is not None:
+            return float(self._schedule(0))
         return self._learning_rate
 
     @learning_rate.setter
     def learning_rate(self, value):
+        if isinstance(value, schedules.LearningRateSchedule) or callable(value):
+            raise NotImplementedError("setting a schedule after construction is not supported")
         value = _check_lr(value)
         self._learning_rate = value
+        self._schedule = None  # a number replaces a schedule, as in Keras
         if self._network is not None:
             self._network.learning_rate = value
 
@@ -50,11 +79,24 @@ class Optimizer:
     def _engine_args(self) -> dict:
         raise NotImplementedError
 
+    def _common_engine_args(self) -> dict:
+        args = dict(learning_rate=self._learning_rate, weight_decay=self.weight_decay or 0.0)
+        if self._schedule is not None:
+            args.update(decay_steps=float(self._schedule.decay_steps),
+                        decay_rate=float(self._schedule.decay_rate),
+                        staircase=bool(self._schedule.staircase))
+        return args
+
     def get_config(self) -> dict:
-        return {"name": self.name, "learning_rate": self.learning_rate}
+        lr = (schedules.serialize(self._schedule) if self._schedule is not None
+              else self.learning_rate)
+        return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay}
 
     @classmethod
     def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"])
         return cls(**config)
 
 
@@ -65,6 +107,16 @@ def _check_lr(value) -> float:
         raise ValueError(f"learning_rate must be a number, got {value!r}") from None
     if not math.isfinite(value) or value < 0:
         raise ValueError(f"learning_rate must be a finite number >= 0, got {value!r}")
+    return value
+
+
+def _check_nonnegative(value, what) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a number, got {value!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{what} must be a finite number >= 0, got {value!r}")
     return value
 
 
@@ -91,9 +143,12 @@ class Adam(Optimizer):
             raise ValueError(f"Adam epsilon must be > 0, got {epsilon!r}")
         self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
 
+    _kind = "adam"
+
     def _engine_args(self):
-        return dict(optimizer="adam", learning_rate=self._learning_rate, beta_1=self.beta_1,
-                    beta_2=self.beta_2, epsilon=self.epsilon, momentum=0.0, nesterov=False)
+        return dict(optimizer=self._kind, beta_1=self.beta_1, beta_2=self.beta_2,
+                    epsilon=self.epsilon, momentum=0.0, nesterov=False,
+                    **self._common_engine_args())
 
     def get_config(self):
         config = super().get_config()
@@ -114,13 +169,18 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name="SGD", **kwargs):
         super().__init__(learning_rate, name, **kwargs)
-        if not 0.0 <= float(momentum) <= 1.0:
+        try:
+            momentum = float(momentum)
+        except (TypeError, ValueError):
+            raise ValueError(f"SGD momentum must be a number in [0, 1], got {momentum!r}") from None
+        if not 0.0 <= momentum <= 1.0:
             raise ValueError(f"SGD momentum must be in [0, 1], got {momentum!r}")
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
 
     def _engine_args(self):
-        return dict(optimizer="sgd", learning_rate=self._learning_rate, beta_1=0.9,
-                    beta_2=0.999, epsilon=1e-7, momentum=self.momentum, nesterov=self.nesterov)
+        return dict(optimizer="sgd", beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                    momentum=self.momentum, nesterov=self.nesterov,
+                    **self._common_engine_args())
 
     def get_config(self):
         config = super().get_config()
@@ -128,12 +188,73 @@ class SGD(Optimizer):
         return config
 
 
-_BY_NAME = {"adam": Adam, "sgd": SGD}
-_NOT_YET = ("rmsprop", "adamw", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "lion")
+class AdamW(Adam):
+    """Adam with decoupled weight decay, as Keras 3: before each Adam step
+    every weight is shrunk, w -= w * weight_decay * lr.
+
+    Args:
+        learning_rate: default 0.001.
+        weight_decay: default 0.004.
+        beta_1, beta_2, epsilon: as Adam.
+    """
+
+    _kind = "adamw"
+
+    def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-7, amsgrad=False, name="adamw", **kwargs):
+        if weight_decay is None:
+            raise ValueError("Argument `weight_decay` must be a float. Received: "
+                             "weight_decay=None")
+        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2,
+                         epsilon=epsilon, amsgrad=amsgrad, name=name,
+                         weight_decay=weight_decay, **kwargs)
+
+
+class RMSprop(Optimizer):
+    """RMSprop, as Keras 3: v = rho * v + (1 - rho) * g^2,
+    w -= lr * g / sqrt(v + epsilon) (centered: v - mean(g)^2 + epsilon),
+    through a momentum accumulator when momentum > 0.
+
+    Args:
+        learning_rate: default 0.001.
+        rho: default 0.9.
+        momentum: default 0.0.
+        epsilon: default 1e-7.
+        centered: default False.
+    """
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
+                 centered=False, name="rmsprop", **kwargs):
+        super().__init__(learning_rate, name, **kwargs)
+        if not 0.0 <= float(rho) <= 1.0:
+            raise ValueError(f"RMSprop rho must be in [0, 1], got {rho!r}")
+        if not 0.0 <= float(momentum) <= 1.0:
+            raise ValueError(f"RMSprop momentum must be in [0, 1], got {momentum!r}")
+        if not float(epsilon) > 0:
+            raise ValueError(f"RMSprop epsilon must be > 0, got {epsilon!r}")
+        self.rho, self.momentum = float(rho), float(momentum)
+        self.epsilon, self.centered = float(epsilon), bool(centered)
+
+    def _engine_args(self):
+        return dict(optimizer="rmsprop", beta_1=0.9, beta_2=0.999, epsilon=self.epsilon,
+                    momentum=self.momentum, nesterov=False, rho=self.rho,
+                    centered=self.centered, **self._common_engine_args())
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(rho=self.rho, momentum=self.momentum, epsilon=self.epsilon,
+                      centered=self.centered)
+        return config
+
+
+_BY_NAME = {"adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "sgd": SGD}
+_NOT_YET = ("adagrad", "adadelta", "adamax", "nadam", "ftrl", "lion")
+_KNOWN = "'adam', 'adamw', 'rmsprop', 'sgd'"
 
 
 def get(identifier) -> Optimizer:
-    """Resolves 'adam' / 'sgd' (any case), an optimizer object, or a config dict."""
+    """Resolves 'adam' / 'adamw' / 'rmsprop' / 'sgd' (any case), an
+    optimizer object, or a config dict."""
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, dict):
@@ -146,6 +267,6 @@ def get(identifier) -> Optimizer:
             return _BY_NAME[key]()
         if key in _NOT_YET:
             raise NotImplementedError(
-                f"optimizer {identifier!r} is not supported yet; supported: 'adam', 'sgd'"
+                f"optimizer {identifier!r} is not supported yet; supported: {_KNOWN}"
             )
-    raise ValueError(f"Unknown optimizer {identifier!r}. Known optimizers: 'adam', 'sgd'.")
+    raise ValueError(f"Unknown optimizer {identifier!r}. Known optimizers: {_KNOWN}.")

@@ -2,10 +2,12 @@
 
 from .activation import Activation
 from .average_pooling2d import AveragePooling2D, AvgPool2D
+from .batch_normalization import BatchNormalization
 from .conv2d import Conv2D
 from .dense import Dense
 from .dropout import Dropout
 from .flatten import Flatten
+from .global_average_pooling2d import GlobalAveragePooling2D, GlobalAvgPool2D
 from .input_layer import Input, InputLayer
 from .layer import Layer
 from .max_pooling2d import MaxPool2D, MaxPooling2D
@@ -16,8 +18,8 @@ Convolution2D = Conv2D
 
 _BY_NAME = {
     cls.__name__: cls
-    for cls in (Activation, AveragePooling2D, Conv2D, Dense, Dropout, Flatten, InputLayer,
-                MaxPooling2D, Reshape, ReLU, Softmax)
+    for cls in (Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, Dropout, Flatten,
+                GlobalAveragePooling2D, InputLayer, MaxPooling2D, Reshape, ReLU, Softmax)
 }
 
 

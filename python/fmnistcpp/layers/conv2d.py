@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import activations, initializers
+from .. import regularizers
 from .layer import (
     Layer,
     check_positive_int,
@@ -62,10 +63,10 @@ class Conv2D(Layer):
             raise NotImplementedError("Conv2D dilation_rate other than 1 is not supported")
         if groups != 1:
             raise NotImplementedError("grouped Conv2D (groups > 1) is not supported")
-        reject_unsupported("Conv2D", kernel_regularizer=kernel_regularizer,
-                           bias_regularizer=bias_regularizer,
+        reject_unsupported("Conv2D", bias_regularizer=bias_regularizer,
                            activity_regularizer=activity_regularizer,
                            kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)  # L2 only, see regularizers
         self.filters = check_positive_int(filters, "Conv2D filters")
         self.kernel_size = normalize_tuple(kernel_size, "kernel_size")
         self.strides = normalize_tuple(strides, "strides")
@@ -108,4 +109,6 @@ class Conv2D(Layer):
             kernel_initializer=initializers.name_of(self.kernel_initializer),
             bias_initializer=initializers.name_of(self.bias_initializer),
         )
+        if self.kernel_regularizer is not None:  # Keras's serialized form
+            config["kernel_regularizer"] = regularizers.serialize(self.kernel_regularizer)
         return config

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import activations, initializers
+from .. import regularizers
 from .layer import Layer, check_positive_int, reject_unsupported
 
 
@@ -41,10 +42,10 @@ class Dense(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        reject_unsupported("Dense", kernel_regularizer=kernel_regularizer,
-                           bias_regularizer=bias_regularizer,
+        reject_unsupported("Dense", bias_regularizer=bias_regularizer,
                            activity_regularizer=activity_regularizer,
                            kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)  # L2 only, see regularizers
         self.units = check_positive_int(units, "Dense units")
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
@@ -78,4 +79,6 @@ class Dense(Layer):
             kernel_initializer=initializers.name_of(self.kernel_initializer),
             bias_initializer=initializers.name_of(self.bias_initializer),
         )
+        if self.kernel_regularizer is not None:  # Keras's serialized form
+            config["kernel_regularizer"] = regularizers.serialize(self.kernel_regularizer)
         return config

@@ -14,7 +14,7 @@ import numpy as np
 from .. import _core, _random, losses, metrics as metrics_module, optimizers
 from ..callbacks.callback_list import CallbackList
 from ..layers.input_layer import InputLayer
-from ..layers.layer import Layer, unique_name
+from ..layers.layer import Layer, _check_shape, unique_name
 from ..utils.progbar import Progbar
 from . import data, summary as summary_module
 
@@ -122,7 +122,7 @@ class Sequential:
             shape = tuple(input_shape)
             if len(shape) >= 2 and shape[0] is None:
                 shape = shape[1:]
-            self._input_shape = tuple(int(d) for d in shape)
+            self._input_shape = _check_shape(shape)
         if self._input_shape is None:
             raise ValueError("build needs an input shape, e.g. model.build((None, 28, 28))")
         self._build_network()
@@ -168,12 +168,19 @@ class Sequential:
     def _ensure_built(self, x):
         if self.built:
             return
-        shape = np.shape(x)
+        try:
+            shape = np.shape(x)
+        except ValueError as e:  # ragged nested lists
+            raise ValueError(f"x could not be turned into an array: {e}") from None
         if len(shape) < 2:
             raise ValueError(f"x of shape {shape} has no sample axis; the model's input shape "
                              "is unknown, so give it an Input or input_shape=")
         self._input_shape = tuple(int(d) for d in shape[1:])
-        self._build_network()
+        try:
+            self._build_network()
+        except Exception:  # leave the model as it was: unbuilt, shape unknown
+            self._input_shape, self._network, self.built = None, None, False
+            raise
 
     # --- weights ----------------------------------------------------------------
     def get_weights(self) -> list:
@@ -193,13 +200,30 @@ class Sequential:
         for i, (w, e) in enumerate(zip(weights, expected)):
             if np.shape(w) != e.shape:
                 raise ValueError(f"weight {i} has shape {np.shape(w)}, expected {e.shape}")
-        self._network.set_weights([np.asarray(w, dtype=np.float32) for w in weights])
+        arrays = []
+        for i, w in enumerate(weights):
+            try:
+                arrays.append(np.asarray(w, dtype=np.float32))
+            except (TypeError, ValueError):
+                raise ValueError(f"weight {i} must be a numeric array of shape "
+                                 f"{expected[i].shape}") from None
+        self._network.set_weights(arrays)
 
     @property
     def weights(self) -> list:
         return self.get_weights()
 
-    trainable_weights = weights
+    @property
+    def trainable_weights(self) -> list:
+        return [w for l in self._flat_layers() for w in l.trainable_weights]
+
+    @property
+    def non_trainable_weights(self) -> list:
+        """BatchNormalization's moving statistics."""
+        return [w for l in self._flat_layers() for w in l.non_trainable_weights]
+
+    def _non_trainable_count(self) -> int:
+        return int(sum(w.size for w in self.non_trainable_weights))
 
     def count_params(self) -> int:
         if not self.built:
@@ -220,8 +244,9 @@ class Sequential:
                              l.count_params()))
             else:
                 rows.extend(summary_module.rows_for([l]))
-        text = summary_module.render(self.name, rows, self.count_params(),
-                                     self._optimizer_variable_count())
+        non_trainable = self._non_trainable_count()
+        text = summary_module.render(self.name, rows, self.count_params() - non_trainable,
+                                     self._optimizer_variable_count(), non_trainable)
         (print_fn or print)(text)
 
     # --- compile ----------------------------------------------------------------
@@ -261,9 +286,20 @@ class Sequential:
         self._network.compile(
             sparse=self._loss_obj.sparse, from_logits=self._loss_obj.from_logits,
             metric_top_k=[m.top_k for m in self.compiled_metrics],
+            weight_l2=self._weight_l2(),
             **self.optimizer._engine_args(),
         )
         self.optimizer._network = self._network
+
+    def _weight_l2(self) -> list:
+        """The L2 factor of each weight in get_weights() order: a layer's
+        kernel_regularizer on its first weight (the kernel), else 0."""
+        factors = [0.0] * int(sum(self._network.layer_param_counts()))
+        for l in self._flat_layers():
+            reg = getattr(l, "kernel_regularizer", None)
+            if reg is not None and l._model is self:
+                factors[l._weight_offset] = float(reg.l2)
+        return factors
 
     @property
     def metrics_names(self) -> list:
@@ -274,9 +310,11 @@ class Sequential:
         iterations and learning rate, plus Adam's m and v or SGD's momentum."""
         if self.optimizer is None or self.optimizer.iterations == 0:
             return 0
-        params = self.count_params()
+        params = self.count_params() - self._non_trainable_count()
         if isinstance(self.optimizer, optimizers.Adam):
             return 2 * params + 2
+        if isinstance(self.optimizer, optimizers.RMSprop):  # velocity [+ momentum, average]
+            return params * (1 + (self.optimizer.momentum > 0) + self.optimizer.centered) + 2
         return (params if self.optimizer.momentum else 0) + 2
 
     def _require_compiled(self, what):
@@ -308,6 +346,9 @@ class Sequential:
         val_batch_size = data.check_batch_size(validation_batch_size, batch_size)
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+        if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)) \
+                or initial_epoch < 0:
+            raise ValueError(f"initial_epoch must be a non-negative integer, got {initial_epoch!r}")
         if not isinstance(validation_split, (int, float)) or not 0.0 <= validation_split < 1.0:
             raise ValueError(f"validation_split must be a float in [0, 1), got {validation_split!r}")
         self._ensure_built(x)

@@ -14,7 +14,8 @@ def _shape(s) -> str:
     return "(None, " + ", ".join(str(d) for d in s) + ")" if s is not None else "?"
 
 
-def render(model_name: str, rows: list, trainable: int, optimizer_params: int = 0) -> str:
+def render(model_name: str, rows: list, trainable: int, optimizer_params: int = 0,
+           non_trainable: int = 0) -> str:
     """rows: (name_and_type, output_shape, params)."""
     widths = [max(31, *(len(r[0]) + 2 for r in rows)) if rows else 31,
               max(22, *(len(r[1]) + 2 for r in rows)) if rows else 22, 13]
@@ -32,10 +33,10 @@ def render(model_name: str, rows: list, trainable: int, optimizer_params: int = 
         if i + 1 < len(rows):
             out.append(line("├", "┼", "┤", "─"))
     out.append(line("└", "┴", "┘", "─"))
-    total = trainable + optimizer_params
+    total = trainable + non_trainable + optimizer_params
     out.append(f" Total params: {total:,} ({_fmt_bytes(total * 4)})")
     out.append(f" Trainable params: {trainable:,} ({_fmt_bytes(trainable * 4)})")
-    out.append(" Non-trainable params: 0 (0.00 B)")
+    out.append(f" Non-trainable params: {non_trainable:,} ({_fmt_bytes(non_trainable * 4)})")
     if optimizer_params:
         out.append(f" Optimizer params: {optimizer_params:,} ({_fmt_bytes(optimizer_params * 4)})")
     return "\n".join(out)
