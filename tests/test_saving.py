@@ -217,11 +217,11 @@ def test_bad_files_give_clear_errors(tmp_path):
 
 def test_unsupported_layer_is_named(tmp_path):
     km = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
-                           keras.layers.BatchNormalization(), keras.layers.Dense(10)])
+                           keras.layers.LayerNormalization(), keras.layers.Dense(10)])
     for ext in (".keras", ".h5"):
-        path = str(tmp_path / f"bn{ext}")
+        path = str(tmp_path / f"ln{ext}")
         km.save(path)
-        with pytest.raises(ValueError, match="BatchNormalization") as info:
+        with pytest.raises(ValueError, match="LayerNormalization") as info:
             fmnistcpp.models.load_model(path)
         assert "Conv2D" in str(info.value) and "Dense" in str(info.value)
 
@@ -264,3 +264,29 @@ def test_model_checkpoint_writes_files_that_load(tmp_path):
     loaded = fk.models.load_model(str(tmp_path / "m.02.keras"))
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
                                atol=1e-6)
+
+
+@pytest.mark.parametrize("make_optimizer", [
+    pytest.param(lambda fk: fk.optimizers.RMSprop(learning_rate=2e-3), id="rmsprop"),
+    pytest.param(lambda fk: fk.optimizers.RMSprop(momentum=0.5, centered=True),
+                 id="rmsprop_momentum_centered"),
+    pytest.param(lambda fk: fk.optimizers.AdamW(learning_rate=1e-3, weight_decay=0.01), id="adamw"),
+    pytest.param(lambda fk: fk.optimizers.Adam(
+        fk.optimizers.schedules.ExponentialDecay(1e-3, decay_steps=10, decay_rate=0.9)),
+        id="adam_exponential_decay"),
+])
+def test_other_optimizers_survive_a_save(tmp_path, make_optimizer):
+    fk = fmnistcpp
+    model = fk.Sequential([fk.layers.Input((28, 28)), fk.layers.Flatten(),
+                           fk.layers.Dense(10, activation="softmax")])
+    model.compile(make_optimizer(fk), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    ours = fk.models.load_model(path)
+    assert type(ours.optimizer) is type(model.optimizer)
+    assert ours.optimizer.get_config() == model.optimizer.get_config()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. "Skipping variable loading for optimizer"
+        theirs = keras.models.load_model(path)
+    assert type(theirs.optimizer).__name__ == type(model.optimizer).__name__
+    assert float(theirs.optimizer.learning_rate) == pytest.approx(model.optimizer.learning_rate)

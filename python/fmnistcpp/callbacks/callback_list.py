@@ -10,6 +10,10 @@ from .progbar_logger import ProgbarLogger
 
 class CallbackList:
     def __init__(self, callbacks, model, params, add_progbar):
+        if callbacks is not None and not isinstance(callbacks, (list, tuple)):
+            raise TypeError(
+                f"callbacks must be a list of Callback instances, got {type(callbacks).__name__}"
+            )
         self.callbacks = list(callbacks or [])
         for cb in self.callbacks:
             if not isinstance(cb, Callback):

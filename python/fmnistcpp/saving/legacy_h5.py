@@ -144,7 +144,8 @@ def write(model, path) -> None:
             sub = layer._flat_layers() if isinstance(layer, Sequential) else [layer]
             weight_names = []
             for l in sub:
-                for wname, w in zip(("kernel", "bias"), l.get_weights() if l.built else []):
+                wnames = getattr(l, "_weight_names", lambda: ("kernel", "bias"))()
+                for wname, w in zip(wnames, l.get_weights() if l.built else []):
                     full = f"{model.name}/{l.name}/{wname}"
                     lg.create_dataset(full, data=np.asarray(w, dtype=np.float32))
                     weight_names.append(full)

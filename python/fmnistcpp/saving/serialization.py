@@ -12,9 +12,9 @@ from .. import losses, metrics as metrics_module, optimizers
 from ..layers import _BY_NAME as LAYER_CLASSES
 
 SUPPORTED_LAYERS = sorted(set(LAYER_CLASSES) | {"Sequential", "MaxPool2D", "AvgPool2D",
-                                                "Convolution2D"})
+                                                "Convolution2D", "GlobalAvgPool2D"})
 _LAYER_ALIASES = {"MaxPool2D": "MaxPooling2D", "AvgPool2D": "AveragePooling2D",
-                  "Convolution2D": "Conv2D"}
+                  "Convolution2D": "Conv2D", "GlobalAvgPool2D": "GlobalAveragePooling2D"}
 
 _DTYPE_POLICY = {"module": "keras", "class_name": "DTypePolicy",
                  "config": {"name": "float32"}, "registered_name": None}
@@ -119,7 +119,8 @@ def optimizer_to_keras(opt) -> dict:
               "ema_overwrite_frequency": None, "loss_scale_factor": None,
               "gradient_accumulation_steps": None}
     cfg = opt.get_config()
-    cfg.pop("learning_rate", None)
+    if not isinstance(cfg.get("learning_rate"), dict):  # a schedule is saved as itself
+        cfg.pop("learning_rate", None)
     config.update(cfg)
     return {"module": "keras.optimizers", "class_name": type(opt).__name__, "config": config,
             "registered_name": None}
@@ -280,11 +281,11 @@ def optimizer_from_keras(spec, where="the file"):
     if not isinstance(spec, dict):
         raise ValueError(f"{where}: cannot read the optimizer config {spec!r}")
     cls_name = str(spec.get("class_name", "")).split(">")[-1]
-    cls = {"adam": optimizers.Adam, "sgd": optimizers.SGD}.get(cls_name.lower())
+    cls = optimizers._BY_NAME.get(cls_name.lower())
     if cls is None:
         raise ValueError(
             f"{where}: the optimizer {spec.get('class_name')!r} is not supported; supported "
-            "optimizers: Adam, SGD (load with compile=False to skip it)"
+            "optimizers: Adam, AdamW, RMSprop, SGD (load with compile=False to skip it)"
         )
     config = dict(spec.get("config") or {})
     if "lr" in config and "learning_rate" not in config:
@@ -300,8 +301,11 @@ def optimizer_from_keras(spec, where="the file"):
                 "(load with compile=False to skip the optimizer)"
             )
     if isinstance(kwargs.get("learning_rate"), dict):
-        raise ValueError(f"{where}: learning-rate schedules are not supported "
-                         "(load with compile=False to skip the optimizer)")
+        try:
+            kwargs["learning_rate"] = optimizers.schedules.deserialize(kwargs["learning_rate"])
+        except (ValueError, NotImplementedError, TypeError, KeyError) as e:
+            raise ValueError(f"{where}: the learning-rate schedule cannot be read ({e}); "
+                             "load with compile=False to skip the optimizer") from None
     return cls(**kwargs)
 
 

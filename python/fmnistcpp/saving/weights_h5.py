@@ -71,20 +71,27 @@ def _write_fresh_optimizer(model, group) -> None:
     opt = model.optimizer
     group.attrs["name"] = opt.name
     group.create_dataset("0", data=np.int64(0))
-    group.create_dataset("1", data=np.float32(opt.learning_rate))
-    if isinstance(opt, optimizers.Adam):
-        slots = 2
-    elif isinstance(opt, optimizers.SGD) and opt.momentum:
-        slots = 1
-    else:
-        slots = 0
-    if not slots or not model.built:
+    index = 1
+    if getattr(opt, "_schedule", None) is None:  # with a schedule Keras has no lr variable
+        group.create_dataset("1", data=np.float32(opt.learning_rate))
+        index = 2
+    if not model.built:
         return
-    index = 2
-    for w in model.get_weights():
-        for _ in range(slots):
-            group.create_dataset(str(index), data=np.zeros(w.shape, dtype=np.float32))
-            index += 1
+    weights = model.trainable_weights  # Keras's optimizer has no slots for moving statistics
+    if isinstance(opt, optimizers.Adam):
+        # Keras 3 creates momentum and velocity per weight, in turn.
+        layout = [w for w in weights for _ in range(2)]
+    elif isinstance(opt, optimizers.RMSprop):
+        # Keras 3 creates all velocities, then all momentums, then averages.
+        kinds = 1 + (opt.momentum > 0) + bool(opt.centered)
+        layout = [w for _ in range(kinds) for w in weights]
+    elif isinstance(opt, optimizers.SGD) and opt.momentum:
+        layout = list(weights)
+    else:
+        layout = []
+    for w in layout:
+        group.create_dataset(str(index), data=np.zeros(w.shape, dtype=np.float32))
+        index += 1
 
 
 def read_weights(model, h5file: h5py.File, where: str) -> None:
