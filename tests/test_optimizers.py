@@ -143,15 +143,56 @@ def test_setting_a_number_replaces_the_schedule(small_data):
     assert opt.get_config()["learning_rate"] == pytest.approx(0.003)
 
 
-def test_python_callable_schedules_say_not_supported():
-    class Halving(fmnistcpp.optimizers.schedules.LearningRateSchedule):
-        def __call__(self, step):
-            return 0.01 / (1 + step)
+def _step_schedule(module, rate_at):
+    """The same LearningRateSchedule subclass in both libraries: halve the
+    rate every 20 steps (powers of two: exact in float32 either way)."""
 
-    with pytest.raises(NotImplementedError, match="ExponentialDecay"):
-        fmnistcpp.optimizers.Adam(learning_rate=Halving())
-    with pytest.raises(NotImplementedError, match="ExponentialDecay"):
-        fmnistcpp.optimizers.SGD(learning_rate=lambda: 0.1)
+    class Halving(module.optimizers.schedules.LearningRateSchedule):
+        def __call__(self, step):
+            return rate_at(step)
+
+        def get_config(self):
+            return {}
+
+    return Halving()
+
+
+def test_python_schedules_match_keras(small_data):
+    # A LearningRateSchedule subclass is called with the step count before
+    # every step (Keras evaluates it inside its train step; we call it from
+    # the batch hook), so the two runs must agree like any other optimizer.
+    km, fm = build_pair(MLP["input_shape"], MLP["layers"], seed=9)
+    ops = keras.ops
+    kopt = keras.optimizers.SGD(learning_rate=_step_schedule(
+        keras, lambda s: 0.02 * ops.power(0.5, ops.cast(ops.floor_divide(s, 20), "float32"))))
+    fopt = fmnistcpp.optimizers.SGD(learning_rate=_step_schedule(
+        fmnistcpp, lambda s: 0.02 * 0.5 ** (s // 20)))
+    km.compile(kopt, "sparse_categorical_crossentropy", metrics=["accuracy"])
+    fm.compile(fopt, "sparse_categorical_crossentropy", metrics=["accuracy"])
+    _fit_and_compare(km, fm, small_data)
+    assert fopt.iterations == int(kopt.iterations) == 126
+    assert fopt.learning_rate == pytest.approx(float(kopt.learning_rate)) == 0.02 * 0.5 ** 6
+
+
+def test_zero_argument_callable_learning_rate_like_keras(small_data):
+    # Keras 3: a callable that is not a LearningRateSchedule takes no
+    # arguments and is read at every step.
+    rates = iter([0.05] * 3 + [0.0] * 1000)
+    x, y, _, _ = _data(small_data, n_train=96)
+    fm = build_pair(MLP["input_shape"], MLP["layers"], seed=1)[1]
+    fm.compile(fmnistcpp.optimizers.SGD(learning_rate=lambda: next(rates)),
+               "sparse_categorical_crossentropy")
+    # construction read one value; the first two batches train at 0.05, the
+    # third and later at 0.0, so the weights stop moving after batch 2.
+    seen = []
+
+    class Snap(fmnistcpp.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(fm.get_weights()[0].copy())
+
+    fm.fit(x, y, batch_size=32, epochs=1, shuffle=False, verbose=0, callbacks=[Snap()])
+    assert not np.array_equal(seen[0], seen[1])
+    np.testing.assert_array_equal(seen[1], seen[2])
     with pytest.raises(ValueError, match="decay_steps"):
         fmnistcpp.optimizers.schedules.ExponentialDecay(0.1, 0, 0.5)
 

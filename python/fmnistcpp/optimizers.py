@@ -36,15 +36,17 @@ class Optimizer:
             weight_decay = _check_nonnegative(weight_decay, "weight_decay")
         self.weight_decay = weight_decay
         self._schedule = None
+        # Other schedules run in Python: a LearningRateSchedule is called
+        # with the step, any other callable with no arguments (Keras 3's
+        # rule), before every batch (see _python_learning_rate).
+        self._python_schedule = None
         if isinstance(learning_rate, schedules.ExponentialDecay):
             self._schedule = learning_rate
             self._learning_rate = float(learning_rate.initial_learning_rate)
         elif callable(learning_rate):
-            raise NotImplementedError(
-                "learning-rate schedules other than "
-                "fmnistcpp.optimizers.schedules.ExponentialDecay (Python callables) are not "
-                "supported yet; use a LearningRateScheduler callback"
-            )
+            self._python_schedule = learning_rate
+            self._learning_rate = 0.0
+            self._learning_rate = self._python_learning_rate(0)
         else:
             self._learning_rate = _check_lr(learning_rate)
         self.name = name
@@ -54,6 +56,8 @@ class Optimizer:
     def learning_rate(self) -> float:
         """The rate the next step uses; with a schedule, the schedule at
         the current iteration count (as Keras's ``optimizer.learning_rate``)."""
+        if self._python_schedule is not None:
+            return self._python_learning_rate(self.iterations)
         if self._network is not None:
             return float(self._network.learning_rate)
         if self._schedule is not None:
@@ -67,6 +71,7 @@ class Optimizer:
         value = _check_lr(value)
         self._learning_rate = value
         self._schedule = None  # a number replaces a schedule, as in Keras
+        self._python_schedule = None
         if self._network is not None:
             self._network.learning_rate = value
 
@@ -79,6 +84,16 @@ class Optimizer:
     def _engine_args(self) -> dict:
         raise NotImplementedError
 
+    def _python_learning_rate(self, step: int) -> float:
+        schedule = self._python_schedule
+        value = schedule(step) if isinstance(schedule, schedules.LearningRateSchedule) \
+            else schedule()
+        return _check_lr(value)
+
+    def _apply_python_schedule(self) -> None:
+        """Sets the rate for the next step from the Python schedule."""
+        self._network.learning_rate = self._python_learning_rate(self.iterations)
+
     def _common_engine_args(self) -> dict:
         args = dict(learning_rate=self._learning_rate, weight_decay=self.weight_decay or 0.0)
         if self._schedule is not None:
@@ -88,8 +103,18 @@ class Optimizer:
         return args
 
     def get_config(self) -> dict:
-        lr = (schedules.serialize(self._schedule) if self._schedule is not None
-              else self.learning_rate)
+        # A Python schedule is saved through its get_config when it has one
+        # (Keras's own rule); a plain callable cannot be, and its current
+        # value is saved instead.
+        if self._schedule is not None:
+            lr = schedules.serialize(self._schedule)
+        elif isinstance(self._python_schedule, schedules.LearningRateSchedule):
+            try:
+                lr = schedules.serialize(self._python_schedule)
+            except NotImplementedError:
+                lr = self.learning_rate
+        else:
+            lr = self.learning_rate
         return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay}
 
     @classmethod

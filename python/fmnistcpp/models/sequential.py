@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _core, _random, losses, metrics as metrics_module, optimizers
+from ..callbacks.callback import Callback
 from ..callbacks.callback_list import CallbackList
 from ..layers.input_layer import InputLayer
 from ..layers.layer import Layer, _check_shape, unique_name
@@ -370,6 +371,8 @@ class Sequential:
             x_val = y_val = None
 
         steps = -(-len(x) // batch_size)
+        if self.optimizer._python_schedule is not None:
+            callbacks = list(callbacks or []) + [_PythonSchedule()]
         cbs = CallbackList(callbacks, self,
                            {"epochs": int(epochs), "steps": steps, "verbose": verbose},
                            add_progbar=verbose != 0)
@@ -547,6 +550,14 @@ class Sequential:
 
     def __repr__(self):
         return f"<Sequential name={self.name}, built={self.built}>"
+
+
+class _PythonSchedule(Callback):
+    """Sets the optimizer's rate from its Python schedule before every
+    batch, as Keras evaluates a schedule at each step."""
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.model.optimizer._apply_python_schedule()
 
 
 def _check_verbose(verbose) -> int:
