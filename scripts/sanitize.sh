@@ -49,7 +49,7 @@ cp "$SO" "$PKG/fmnistcpp/"
 # tests/conftest.py imports keras (and TensorFlow), hence --noconftest; these files do
 # not use its fixtures.
 if [ "$#" -eq 0 ]; then
-  set -- tests/test_api.py tests/test_bad_inputs.py tests/test_faults.py
+  set -- tests/test_api.py tests/test_bad_inputs.py tests/test_faults.py tests/test_engine_paths.py
 fi
 mkdir -p "$(dirname "$LOG")" && rm -f "$LOG".*
 ASAN_LIB="$(gcc -print-file-name=libasan.so)"
