@@ -45,7 +45,6 @@ class Optimizer:
             self._learning_rate = float(learning_rate.initial_learning_rate)
         elif callable(learning_rate):
             self._python_schedule = learning_rate
-            self._learning_rate = 0.0
             self._learning_rate = self._python_learning_rate(0)
         else:
             self._learning_rate = _check_lr(learning_rate)
