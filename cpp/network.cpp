@@ -226,12 +226,17 @@ static void check_batch(int64_t n, int64_t batch_size) {
   if (batch_size <= 0) throw std::invalid_argument("batch_size must be positive");
 }
 
-EpochLogs Network::fit_epoch(const float* x, const Labels& y, int64_t n, int64_t batch_size,
-                             bool shuffle, uint64_t seed, const ProgressFn& progress) {
+int64_t Network::check_labelled_pass(const Labels& y, int64_t n, int64_t batch_size) const {
   check_batch(n, batch_size);
   if (!compiled()) throw std::logic_error("the model is not compiled");
   const int64_t k = output_size();
   check_labels(y, n, k);
+  return k;
+}
+
+EpochLogs Network::fit_epoch(const float* x, const Labels& y, int64_t n, int64_t batch_size,
+                             bool shuffle, uint64_t seed, const ProgressFn& progress) {
+  const int64_t k = check_labelled_pass(y, n, batch_size);
   std::vector<int64_t> order(n);
   std::iota(order.begin(), order.end(), 0);
   if (shuffle) {
@@ -263,10 +268,7 @@ EpochLogs Network::fit_epoch(const float* x, const Labels& y, int64_t n, int64_t
 
 EpochLogs Network::evaluate(const float* x, const Labels& y, int64_t n, int64_t batch_size,
                             const ProgressFn& progress) {
-  check_batch(n, batch_size);
-  if (!compiled()) throw std::logic_error("the model is not compiled");
-  const int64_t k = output_size();
-  check_labels(y, n, k);
+  const int64_t k = check_labelled_pass(y, n, batch_size);
   EpochLogs logs;
   logs.correct.assign(metrics_.size(), 0);
   const std::vector<Param*> reg = params();
@@ -311,10 +313,7 @@ void Network::predict(const float* x, int64_t n, int64_t batch_size, float* out,
 
 double Network::loss_and_gradients(const float* x, const Labels& y, int64_t n, bool training,
                                    uint64_t seed, float* input_grad) {
-  check_batch(n, n);
-  if (!compiled()) throw std::logic_error("the model is not compiled");
-  const int64_t k = output_size();
-  check_labels(y, n, k);
+  const int64_t k = check_labelled_pass(y, n, n);
   std::vector<int64_t> rows(n);
   std::iota(rows.begin(), rows.end(), 0);
   reserve_batch(n);

@@ -69,6 +69,8 @@ class Network {
   std::vector<std::vector<float>> layer_outputs(const float* x, int64_t n);
 
  private:
+  // The checks every pass with labels starts with; returns the class count.
+  int64_t check_labelled_pass(const Labels& y, int64_t n, int64_t batch_size) const;
   void reserve_batch(int64_t batch);
   void gather(const float* x, const Labels& y, const int64_t* rows, int64_t m);
   // Runs the chain on input_ (m rows); returns the last layer's output.
