@@ -125,13 +125,7 @@ class Optimizer:
 
 
 def _check_lr(value) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"learning_rate must be a number, got {value!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"learning_rate must be a finite number >= 0, got {value!r}")
-    return value
+    return _check_nonnegative(value, "learning_rate")
 
 
 def _check_nonnegative(value, what) -> float:
