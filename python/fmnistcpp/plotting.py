@@ -3,8 +3,13 @@
 ``plot_history(history)`` draws accuracy and loss per epoch, train and
 validation, side by side (the seeds' "Model accuracy" / "Model loss" figures);
 ``plot_samples(x, y)`` draws a grid of images titled with their class names,
-optionally with the model's predictions. Every function returns the
-matplotlib ``Figure`` and saves a PNG when given ``path``.
+optionally with the model's predictions; ``plot_predictions(x, probs, y)``
+draws each image next to a bar chart of its predicted class probabilities
+(the TensorFlow classification tutorial's ``plot_image`` /
+``plot_value_array``, as seed 004 shows its results);
+``plot_confusion_matrix(y, pred)`` draws the confusion matrix. Every
+function returns the matplotlib ``Figure`` and saves a PNG when given
+``path``.
 
 Backend: if no matplotlib backend has been chosen (no ``MPLBACKEND``, no
 ``matplotlib.use``, no backend in a matplotlibrc) and there is no display
@@ -25,7 +30,13 @@ from pathlib import Path
 import numpy as np
 import matplotlib
 
-__all__ = ["plot_history", "load_history", "plot_samples", "plot_confusion_matrix"]
+__all__ = [
+    "plot_history",
+    "load_history",
+    "plot_samples",
+    "plot_predictions",
+    "plot_confusion_matrix",
+]
 
 
 def _backend_explicitly_set() -> bool:
@@ -325,6 +336,133 @@ def plot_samples(
             ax.set_title(title, fontsize=9, color=color)
         elif true is not None:
             ax.set_title(name(true[i]), fontsize=9)
+    fig.tight_layout()
+    if path is not None:
+        _save(fig, path, dpi)
+    return fig
+
+
+#: Colours of plot_predictions (the TensorFlow tutorial's): right, wrong, other bars.
+RIGHT_COLOR = "tab:blue"
+WRONG_COLOR = "tab:red"
+OTHER_COLOR = "#777777"
+
+
+def plot_predictions(
+    images,
+    probabilities,
+    true_labels,
+    class_names=CLASS_NAMES,
+    n=15,
+    *,
+    cols=3,
+    indices=None,
+    path=None,
+    dpi=100,
+):
+    """Draws images next to bar charts of their predicted class probabilities.
+
+    The TensorFlow "basic classification" tutorial's ``plot_image`` and
+    ``plot_value_array`` side by side, one pair per image: the image is titled
+    "Pred (p%) / true" (e.g. "Sneaker (87%) / Sandal"), blue when the
+    prediction is right and red, with a red frame, when it is wrong; the bar
+    chart shows the probability of every class on a 0-1 scale, grey, with
+    the predicted class's bar red and the true class's bar blue (one blue
+    bar when the prediction is right).
+
+    Args:
+        images: ``(N, 28, 28)``, ``(N, 28, 28, 1)`` or ``(N, 784)``, any scale.
+        probabilities: ``model.predict(images)``, shape ``(N, classes)``.
+        true_labels: integer labels ``(N,)`` or one-hot ``(N, classes)``.
+        class_names: names in label order (Fashion-MNIST's by default); the
+            bars are labelled with the class numbers.
+        n: how many images: the first ``n`` (or those of ``indices``).
+        cols: image + bar-chart pairs per row.
+        indices: which images to draw (overrides ``n``), e.g. the wrong ones:
+            ``np.flatnonzero(probs.argmax(1) != y)[:15]``.
+        path: if given, the figure is saved there as a PNG.
+        dpi: resolution of the saved PNG.
+
+    Returns:
+        The matplotlib ``Figure``. Its axes come in pairs (image, bars) in
+        drawing order; the figure's title counts the wrong predictions.
+
+    Example::
+
+        probs = model.predict(x_test)
+        plot_predictions(x_test, probs, y_test, n=15, path="results.png")
+    """
+    x = _images(images)
+    probs = np.asarray(probabilities)
+    if probs.ndim != 2 or probs.shape[1] < 2:
+        raise ValueError(
+            "probabilities must be model.predict's output, shape (N, classes) with at "
+            f"least 2 classes; got shape {probs.shape}"
+        )
+    true = _labels(true_labels)
+    for what, count in (("probabilities", len(probs)), ("true_labels", len(true))):
+        if count != len(x):
+            raise ValueError(f"{what} has {count} entries for {len(x)} images")
+    k = probs.shape[1]
+    if len(true) and (true.min() < 0 or true.max() >= k):
+        raise ValueError(
+            f"true_labels must be class numbers in 0..{k - 1} (probabilities has {k} "
+            f"columns); got values {int(true.min())}..{int(true.max())}"
+        )
+    if indices is None:
+        indices = np.arange(min(int(n), len(x)))
+    indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+    if len(indices) == 0:
+        raise ValueError("no image to draw (n=0, empty images or empty indices)")
+    if indices.min() < -len(x) or indices.max() >= len(x):
+        raise ValueError(f"indices must lie in 0..{len(x) - 1}; got {indices.tolist()!r:.80}")
+    pred = probs.argmax(axis=1)
+
+    def name(c):
+        c = int(c)
+        return class_names[c] if class_names is not None and c < len(class_names) else str(c)
+
+    cols = max(1, min(int(cols), len(indices)))
+    rows = (len(indices) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, 2 * cols, figsize=(4.8 * cols, 2.4 * rows), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    wrong = 0
+    for slot, i in enumerate(indices):
+        ax_img, ax_bar = axes[slot // cols, 2 * (slot % cols)], axes[slot // cols, 2 * (slot % cols) + 1]
+        p, t = int(pred[i]), int(true[i])
+        right = p == t
+        wrong += not right
+        color = RIGHT_COLOR if right else WRONG_COLOR
+
+        ax_img.axis("on")
+        ax_img.imshow(x[i], cmap=plt.cm.binary)
+        ax_img.set_xticks([])
+        ax_img.set_yticks([])
+        ax_img.set_title(f"{name(p)} ({100 * float(probs[i, p]):.0f}%) / {name(t)}",
+                         fontsize=9, color=color)
+        for spine in ax_img.spines.values():
+            spine.set_visible(not right)
+            spine.set_color(WRONG_COLOR)
+            spine.set_linewidth(2.5)
+
+        ax_bar.axis("on")
+        bars = ax_bar.bar(range(k), probs[i], color=OTHER_COLOR)
+        bars[p].set_color(WRONG_COLOR)
+        bars[t].set_color(RIGHT_COLOR)
+        ax_bar.set_ylim(0, 1)
+        ax_bar.set_xticks(range(k))
+        ax_bar.tick_params(labelsize=7)
+        ax_bar.set_yticks([0, 0.5, 1])
+        if slot % cols == 0:
+            ax_bar.set_ylabel("Probability", fontsize=8)
+        if slot // cols == rows - 1 or slot + cols >= len(indices):
+            ax_bar.set_xlabel("Class", fontsize=8)
+    fig.suptitle(
+        f"Predicted class probabilities: {wrong} of {len(indices)} wrong "
+        f"(red: predicted, blue: true class)",
+        fontsize=10,
+    )
     fig.tight_layout()
     if path is not None:
         _save(fig, path, dpi)
