@@ -137,9 +137,12 @@ class _Numerical(HyperParameter):
         return 1.0 - math.log((max_value + lo - value) / lo) / math.log(max_value / lo)
 
     def _n_steps(self):
+        # keras-tuner computes `(max - min) // step + 1`; for floats that
+        # can drop max_value (0.5 // 0.1 == 4.0), so a relative tolerance
+        # keeps max_value reachable. Integers give the same counts.
         if self.sampling == "linear":
-            return int((self.max_value - self.min_value) // self.step) + 1
-        return int(math.log(self.max_value / self.min_value, self.step)) + 1
+            return int(math.floor((self.max_value - self.min_value) / self.step + 1e-9)) + 1
+        return int(math.floor(math.log(self.max_value / self.min_value, self.step) + 1e-9)) + 1
 
     def _sample_with_step(self, prob):
         index = prob_to_index(prob, self._n_steps())
