@@ -119,15 +119,17 @@ def kernel_env(tmp_path_factory):
     """Makes kernel "python3" start this interpreter, in a small-thread environment.
 
     nbclient starts the kernel from the kernelspec called "python3" that
-    jupyter_client finds first on the Jupyter path. An installed spec can name
-    another interpreter: pip's ipykernel writes argv "python" (whatever
-    `python` is first on PATH, which in an unactivated venv or CI is not this
-    one), and Debian's python3-ipykernel writes /usr/bin/python3. The kernel
-    would then lack fmnistcpp or run a different version of it. So a spec for
-    sys.executable is written into a temporary prefix (ipykernel's own
-    installer) and that prefix is put first on $JUPYTER_PATH, which
-    jupyter_client searches before the user, environment and system
-    directories. The spec is then checked to be the one found.
+    jupyter_client finds first on the Jupyter path. The spec pip's ipykernel
+    installs says argv "python", which jupyter_client replaces by
+    sys.executable, so a fresh venv works as it is (checked). But a spec
+    found earlier on the path can name another interpreter by its absolute
+    path: Debian's python3-ipykernel (/usr/bin/python3), or
+    `ipykernel install --user` run from another environment (user specs come
+    before the environment's outside a venv). That kernel would lack fmnistcpp
+    or run another version of it. So a spec for sys.executable is written
+    into a temporary prefix (ipykernel's own installer) and that prefix is put
+    first on $JUPYTER_PATH, which jupyter_client searches before the user,
+    environment and system directories; the spec found is then checked.
     """
     import ipykernel.kernelspec
 
