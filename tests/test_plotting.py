@@ -107,6 +107,13 @@ def test_explicit_metrics():
     assert len(axes[0].get_lines()) == 2
 
 
+def test_one_epoch_has_integer_ticks():
+    fig = plotting.plot_history({k: v[:1] for k, v in HIST.items()})
+    for ax in fig.get_axes():
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks == [1.0]
+
+
 def test_save_png(tmp_path):
     out = tmp_path / "sub" / "curves.png"
     fig = plotting.plot_history(HIST, path=out)

@@ -223,6 +223,9 @@ def plot_history(history, metrics=None, path=None, *, figsize=None, dpi=100):
         ax.set_xlabel("Epoch")
         ax.set_ylabel(_PRETTY.get(name, name).replace("_", " ").capitalize())
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if len(train) == 1:  # one epoch: the locator would tick 0.96, 0.98, ...
+            ax.set_xlim(0.5, 1.5)
+            ax.set_xticks([1])
         ax.grid(True, alpha=0.3)
         ax.legend(loc="best")
     fig.tight_layout()
