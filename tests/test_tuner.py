@@ -234,7 +234,7 @@ def test_checkpoint_and_score_are_the_best_epochs():
     assert metrics["val_accuracy"] == pytest.approx((0.7 + 0.9) / 2) and step == 1
 
 
-# --- searches --------------------------------------------------------------------------------------
+# --- searches -----------------------------------------------------------------------------
 def test_random_search_finds_the_good_learning_rate(tmp_path, data, capsys):
     x, y = data
     tuner = kt.RandomSearch(build_mlp, objective="val_accuracy", max_trials=4, seed=1,

@@ -33,8 +33,8 @@ def _check_name(name):
 
 
 def _no_conditions(kwargs, cls):
-    if kwargs.pop("parent_name", None) is not None or kwargs.pop("parent_values", None) is not None \
-            or kwargs.pop("conditions", None):
+    conditional = [kwargs.pop(k, None) for k in ("parent_name", "parent_values", "conditions")]
+    if any(c is not None and c != [] for c in conditional):
         raise NotImplementedError(
             f"{cls}: conditional hyperparameters (parent_name / parent_values) are not "
             "supported by fmnistcpp.tuner")
