@@ -33,6 +33,7 @@ DEFAULT_SMALL_PARAMS = {"EPOCHS": 1, "TRAIN_SAMPLES": 1000}
 SMALL_PARAMS = {
     "seed000_cnn.ipynb": {"EPOCHS": 1, "TRAIN_SAMPLES": 1000},
     "seed001_cnn.ipynb": {"EPOCHS": 1, "TRAIN_SAMPLES": 1000},
+    "seed002_mlp.ipynb": {"EPOCHS": 2, "MAX_EPOCHS": 2, "TRAIN_SAMPLES": 1000},
     "seed003_mlp.ipynb": {"EPOCHS": 2, "TRAIN_SAMPLES": 1000},
     "seed004_mlp.ipynb": {"EPOCHS": 3, "TRAIN_SAMPLES": 1000},
 }
