@@ -28,15 +28,19 @@ void Dense::prepare(int64_t batch) {
   Dims w_dims{units_, input_[0]};
   auto src_md = plain_md({batch, input_[0]}, Tag::nc);
   auto dst_md = plain_md({batch, units_}, Tag::nc);
-  auto keras_w_md = plain_md(w_dims, Tag::io);  // Keras (in, out), row-major
+  // Keras's (in, out) row-major layout, for all three primitives: oneDNN's
+  // GEMM-based inner product runs on it as fast as on the blocked layout it
+  // would pick, and the weights then need no reorder after every update
+  // (for seed 000's 23232x100 kernel those reorders were 12% of an epoch).
+  auto keras_w_md = plain_md(w_dims, Tag::io);
   auto b_md = use_bias_ ? plain_md({units_}, Tag::x) : dnnl::memory::desc();
 
   auto fwd = dnnl::inner_product_forward::primitive_desc(
-      eng, prop_kind::forward_training, src_md, any_md(w_dims), b_md, dst_md, forward_attr());
+      eng, prop_kind::forward_training, src_md, keras_w_md, b_md, dst_md, forward_attr());
   auto bwd_data =
-      dnnl::inner_product_backward_data::primitive_desc(eng, src_md, any_md(w_dims), dst_md, fwd);
+      dnnl::inner_product_backward_data::primitive_desc(eng, src_md, keras_w_md, dst_md, fwd);
   auto bwd_weights = dnnl::inner_product_backward_weights::primitive_desc(
-      eng, src_md, any_md(w_dims), b_md, dst_md, fwd);
+      eng, src_md, keras_w_md, b_md, dst_md, fwd);
   adopt(fwd, bwd_data, bwd_weights, keras_w_md, batch);
 }
 

@@ -1,11 +1,31 @@
 #include "dropout.hpp"
 
+#include "parallel.hpp"
 #include "random.hpp"
 
 #include <cstring>
 #include <stdexcept>
 
 namespace fmnistcpp {
+
+// The mask for elements [begin, end) of a batch, and its product with src.
+FMNISTCPP_ISA_CLONES
+static void dropout_mask_range(const float* src, float* dst, float* scale, uint64_t seed,
+                               float rate, float keep_scale, int64_t begin, int64_t end) {
+  for (int64_t i = begin; i < end; ++i) {
+    scale[i] = uniform01(seed, static_cast<uint64_t>(i)) >= rate ? keep_scale : 0.f;
+    dst[i] = src[i] * scale[i];
+  }
+}
+
+FMNISTCPP_ISA_CLONES
+static void multiply_range(const float* a, const float* b, float* out, int64_t begin,
+                           int64_t end) {
+  for (int64_t i = begin; i < end; ++i) out[i] = a[i] * b[i];
+}
+
+// Elements below which one thread does the whole mask.
+constexpr int64_t kMinParallel = 16384;
 
 Dropout::Dropout(double rate) : rate_(static_cast<float>(rate)) {
   if (!(rate >= 0.0 && rate < 1.0))
@@ -26,13 +46,9 @@ void Dropout::forward(const float* src, float* dst, const ForwardMode& mode) {
   }
   const float keep_scale = 1.f / (1.f - rate_);
   float* scale = scale_.data();
-  const uint64_t seed = seed_;
-  const float rate = rate_;
-#pragma omp parallel for simd schedule(static)
-  for (int64_t i = 0; i < n; ++i) {
-    scale[i] = uniform01(seed, static_cast<uint64_t>(i)) >= rate ? keep_scale : 0.f;
-    dst[i] = src[i] * scale[i];
-  }
+  parallel_ranges(n, kMinParallel, [&](int64_t begin, int64_t end) {
+    dropout_mask_range(src, dst, scale, seed_, rate_, keep_scale, begin, end);
+  });
 }
 
 void Dropout::backward(const float*, const float*, const float* diff_dst, float* diff_src) {
@@ -43,8 +59,9 @@ void Dropout::backward(const float*, const float*, const float* diff_dst, float*
     return;
   }
   const float* scale = scale_.data();
-#pragma omp parallel for simd schedule(static)
-  for (int64_t i = 0; i < n; ++i) diff_src[i] = diff_dst[i] * scale[i];
+  parallel_ranges(n, kMinParallel, [&](int64_t begin, int64_t end) {
+    multiply_range(diff_dst, scale, diff_src, begin, end);
+  });
 }
 
 }  // namespace fmnistcpp

@@ -39,7 +39,7 @@ const Shape& Network::add(LayerPtr layer) {
   layers_.push_back(std::move(layer));
   outputs_.emplace_back();
   output_ptr_.push_back(nullptr);
-  capacity_ = 0;  // buffers are re-sized for the new chain on next use
+  capacity_ = gathered_capacity_ = 0;  // buffers are re-sized for the new chain on next use
   batch_ = 0;
   return layers_.back()->output_shape();
 }
@@ -95,21 +95,24 @@ Optimizer& Network::optimizer() {
   return *optimizer_;
 }
 
-void Network::reserve_batch(int64_t batch) {
+void Network::reserve_batch(int64_t batch, bool gathered) {
   if (batch > capacity_) {
+    for (size_t i = 0; i < layers_.size(); ++i)
+      if (!layers_[i]->is_view()) outputs_[i].reserve(batch * shape_size(layers_[i]->output_shape()));
+    probs_.reserve(batch * output_size());
+    capacity_ = batch;
+  }
+  // Only passes that gather rows (training, gradients) need the input copy,
+  // the gathered labels and the gradient buffers.
+  if (gathered && batch > gathered_capacity_) {
     int64_t largest = shape_size(input_shape_);
     input_.reserve(batch * largest);
-    for (size_t i = 0; i < layers_.size(); ++i) {
-      const int64_t size = shape_size(layers_[i]->output_shape());
-      largest = std::max(largest, size);
-      if (!layers_[i]->is_view()) outputs_[i].reserve(batch * size);
-    }
+    for (auto& l : layers_) largest = std::max(largest, shape_size(l->output_shape()));
     diff_a_.reserve(batch * largest);
     diff_b_.reserve(batch * largest);
-    probs_.reserve(batch * output_size());
     dense_labels_.reserve(batch * output_size());
     sparse_labels_.resize(batch);
-    capacity_ = batch;
+    gathered_capacity_ = batch;
   }
   if (batch != batch_) {
     for (auto& l : layers_) l->prepare(batch);
@@ -135,8 +138,9 @@ void Network::gather(const float* x, const Labels& y, const int64_t* rows, int64
   }
 }
 
-const float* Network::forward(const ForwardMode& mode, uint64_t seed) {
-  const float* src = input_.data();
+const float* Network::forward(const float* input, const ForwardMode& mode, uint64_t seed) {
+  batch_input_ = input;
+  const float* src = input;
   for (size_t i = 0; i < layers_.size(); ++i) {
     Layer& l = *layers_[i];
     if (l.is_view()) {
@@ -166,7 +170,7 @@ void Network::backward(float* input_grad) {
   for (int64_t i = static_cast<int64_t>(layers_.size()) - 1; i >= 0; --i) {
     Layer& l = *layers_[i];
     if (l.is_view()) continue;
-    const float* src = i == 0 ? input_.data() : output_ptr_[i - 1];
+    const float* src = i == 0 ? batch_input_ : output_ptr_[i - 1];
     float* diff_src = nullptr;
     if (i == first_compute) {
       diff_src = input_grad;
@@ -251,9 +255,9 @@ EpochLogs Network::fit_epoch(const float* x, const Labels& y, int64_t n, int64_t
   for (int64_t b = 0; b < num_batches; ++b) {
     const int64_t start = b * batch_size;
     const int64_t m = std::min(batch_size, n - start);
-    reserve_batch(m);
+    reserve_batch(m, true);
     gather(x, y, order.data() + start, m);
-    const float* out = forward(kTrain, mix64(seed + 0x5eed + uint64_t(b)));
+    const float* out = forward(input_.data(), kTrain, mix64(seed + 0x5eed + uint64_t(b)));
     logs.loss_sum += loss_.forward_backward(out, batch_labels_, m, k, diff_a_.data(), probs_.data());
     count_correct(metrics_, probs_.data(), batch_labels_, m, k, logs.correct);
     backward(nullptr);
@@ -266,27 +270,44 @@ EpochLogs Network::fit_epoch(const float* x, const Labels& y, int64_t n, int64_t
   return logs;
 }
 
+// Inference runs on chunks of several of the caller's batches: per-sample
+// results do not depend on how samples are grouped (up to summation order in
+// the loss), and larger batches keep oneDNN's kernels busier and pay the
+// per-primitive overhead less often. Progress still counts caller batches.
+static int64_t inference_rows(int64_t batch_size) {
+  constexpr int64_t kRows = 256;
+  return batch_size >= kRows ? batch_size : (kRows + batch_size - 1) / batch_size * batch_size;
+}
+
+// Labels of rows [start, ...) of y.
+static Labels labels_from_row(const Labels& y, int64_t start, int64_t k) {
+  Labels out;
+  if (y.sparse) out.sparse = y.sparse + start;
+  if (y.dense) out.dense = y.dense + start * k;
+  return out;
+}
+
 EpochLogs Network::evaluate(const float* x, const Labels& y, int64_t n, int64_t batch_size,
                             const ProgressFn& progress) {
   const int64_t k = check_labelled_pass(y, n, batch_size);
   EpochLogs logs;
   logs.correct.assign(metrics_.size(), 0);
   const std::vector<Param*> reg = params();
-  std::vector<int64_t> rows(std::min(batch_size, n));
+  const int64_t in = shape_size(input_shape_);
+  const int64_t rows = inference_rows(batch_size);
   const int64_t num_batches = (n + batch_size - 1) / batch_size;
-  for (int64_t b = 0; b < num_batches; ++b) {
-    const int64_t start = b * batch_size;
-    const int64_t m = std::min(batch_size, n - start);
-    std::iota(rows.begin(), rows.begin() + m, start);
-    reserve_batch(m);
-    gather(x, y, rows.data(), m);
-    const float* out = forward(kInfer, 0);
-    logs.loss_sum += loss_.forward_backward(out, batch_labels_, m, k, nullptr, probs_.data());
+  for (int64_t start = 0; start < n; start += rows) {
+    const int64_t m = std::min(rows, n - start);
+    reserve_batch(m, false);
+    // The rows are contiguous: the network reads x and y in place.
+    const Labels labels = labels_from_row(y, start, k);
+    const float* out = forward(x + start * in, kInfer, 0);
+    logs.loss_sum += loss_.forward_backward(out, labels, m, k, nullptr, probs_.data());
     logs.loss_sum += l2_penalty(reg, false) * m;
-    count_correct(metrics_, probs_.data(), batch_labels_, m, k, logs.correct);
+    count_correct(metrics_, probs_.data(), labels, m, k, logs.correct);
     logs.samples += m;
-    logs.batches = b + 1;
-    if (progress && progress(b + 1, num_batches, logs)) break;
+    logs.batches = (start + m + batch_size - 1) / batch_size;
+    if (progress && progress(logs.batches, num_batches, logs)) break;
   }
   return logs;
 }
@@ -295,19 +316,17 @@ void Network::predict(const float* x, int64_t n, int64_t batch_size, float* out,
                       const ProgressFn& progress) {
   check_batch(n, batch_size);
   const int64_t k = output_size();
-  std::vector<int64_t> rows(std::min(batch_size, n));
+  const int64_t in = shape_size(input_shape_);
+  const int64_t rows = inference_rows(batch_size);
   EpochLogs logs;
   const int64_t num_batches = (n + batch_size - 1) / batch_size;
-  for (int64_t b = 0; b < num_batches; ++b) {
-    const int64_t start = b * batch_size;
-    const int64_t m = std::min(batch_size, n - start);
-    std::iota(rows.begin(), rows.begin() + m, start);
-    reserve_batch(m);
-    gather(x, Labels{}, rows.data(), m);
-    finish_outputs(forward(kInfer, 0), m, out + start * k);
+  for (int64_t start = 0; start < n; start += rows) {
+    const int64_t m = std::min(rows, n - start);
+    reserve_batch(m, false);
+    finish_outputs(forward(x + start * in, kInfer, 0), m, out + start * k);
     logs.samples += m;
-    logs.batches = b + 1;
-    if (progress && progress(b + 1, num_batches, logs)) break;
+    logs.batches = (start + m + batch_size - 1) / batch_size;
+    if (progress && progress(logs.batches, num_batches, logs)) break;
   }
 }
 
@@ -316,9 +335,9 @@ double Network::loss_and_gradients(const float* x, const Labels& y, int64_t n, b
   const int64_t k = check_labelled_pass(y, n, n);
   std::vector<int64_t> rows(n);
   std::iota(rows.begin(), rows.end(), 0);
-  reserve_batch(n);
+  reserve_batch(n, true);
   gather(x, y, rows.data(), n);
-  const float* out = forward(ForwardMode{training, true}, seed);
+  const float* out = forward(input_.data(), ForwardMode{training, true}, seed);
   double total = loss_.forward_backward(out, batch_labels_, n, k, diff_a_.data(), probs_.data());
   backward(input_grad);
   return total / n + l2_penalty(params(), true);
@@ -328,9 +347,9 @@ std::vector<std::vector<float>> Network::layer_outputs(const float* x, int64_t n
   check_batch(n, n);
   std::vector<int64_t> rows(n);
   std::iota(rows.begin(), rows.end(), 0);
-  reserve_batch(n);
+  reserve_batch(n, true);
   gather(x, Labels{}, rows.data(), n);
-  forward(kInfer, 0);
+  forward(input_.data(), kInfer, 0);
   std::vector<std::vector<float>> result;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const int64_t size = n * shape_size(layers_[i]->output_shape());

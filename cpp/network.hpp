@@ -71,10 +71,13 @@ class Network {
  private:
   // The checks every pass with labels starts with; returns the class count.
   int64_t check_labelled_pass(const Labels& y, int64_t n, int64_t batch_size) const;
-  void reserve_batch(int64_t batch);
+  // Sizes buffers and primitives for a batch; `gathered` passes copy their
+  // rows into input_ and may run backward.
+  void reserve_batch(int64_t batch, bool gathered);
   void gather(const float* x, const Labels& y, const int64_t* rows, int64_t m);
-  // Runs the chain on input_ (m rows); returns the last layer's output.
-  const float* forward(const ForwardMode& mode, uint64_t seed);
+  // Runs the chain on input (batch_ rows: input_ after a gather, or rows of
+  // the caller's array); returns the last layer's output.
+  const float* forward(const float* input, const ForwardMode& mode, uint64_t seed);
   // diff_out is d(loss)/d(output) in diff_a_.
   void backward(float* input_grad);
   // Softmax the loss took over, put back for callers that want outputs.
@@ -86,10 +89,11 @@ class Network {
   std::vector<AlignedBuffer> outputs_;     // per layer; unused by views
   std::vector<const float*> output_ptr_;   // where each layer's output is this batch
   int64_t first_trainable_ = -1;           // no diff_src needed before it
+  const float* batch_input_ = nullptr;      // what the last forward read
   AlignedBuffer input_, diff_a_, diff_b_, probs_, dense_labels_;
   std::vector<int32_t> sparse_labels_;
   Labels batch_labels_;
-  int64_t capacity_ = 0, batch_ = 0;
+  int64_t capacity_ = 0, gathered_capacity_ = 0, batch_ = 0;
 
   bool sparse_labels_mode_ = true;
   bool emits_logits_ = false;  // last layer stops before its softmax / sigmoid
