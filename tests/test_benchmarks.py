@@ -18,6 +18,7 @@ sys.path.insert(0, BENCH)
 import compare_frameworks as cf  # noqa: E402
 import flops  # noqa: E402
 import gemm_peak  # noqa: E402
+import profile_layers  # noqa: E402
 
 
 # --- FLOP counting ------------------------------------------------------------------------
@@ -179,3 +180,56 @@ def test_quick_end_to_end(tmp_path):
         assert 0.6 < r["test_accuracy"] <= 1.0  # 2 epochs on 3000 images: well above chance
     assert "| seed002-mlp | Keras 3 / TF |" in res.stdout
     assert data["gemm_peak"]["1"]["gflops"] > 0
+
+
+# --- profile_layers: oneDNN verbose lines -> per-primitive FLOPs ----------------
+
+_VERBOSE = [
+    "onednn_verbose,info,cpu,runtime:OpenMP",
+    "onednn_verbose,exec,cpu,convolution,brgconv:avx512_core,forward_training,"
+    "src_f32::blocked:acdb::f0 dst_f32::blocked:acdb::f0,attr-post-ops:eltwise_relu,"
+    "alg:convolution_direct,mb100_ic24oc48_ih24oh22kh3sh1dh0ph0_iw24ow22kw3sw1dw0pw0,10.5",
+    "onednn_verbose,exec,cpu,convolution,brgconv:avx512_core,forward_training,"
+    "src_f32::blocked:acdb::f0 dst_f32::blocked:acdb::f0,attr-post-ops:eltwise_relu,"
+    "alg:convolution_direct,mb100_ic24oc48_ih24oh22kh3sh1dh0ph0_iw24ow22kw3sw1dw0pw0,9.5",
+    "onednn_verbose,exec,cpu,inner_product,x64:gemm:jit,backward_data,"
+    "src_f32::blocked:ab::f0,,,mb100ic23232oc100,2.0",
+    "onednn_verbose,exec,cpu,eltwise,jit:avx512_core,backward_data,"
+    "data_f32::blocked:acdb::f0,,alg:eltwise_relu_use_dst_for_bwd,100x48x22x22,0.25",
+]
+
+
+def test_profile_problem_flops_by_hand():
+    # 2 * mb * oc * oh * ow * ic * kh * kw for seed 000's third convolution
+    assert profile_layers.problem_flops(
+        "convolution", "mb100_ic24oc48_ih24oh22kh3sh1dh0ph0_iw24ow22kw3sw1dw0pw0"
+    ) == 2 * 100 * 48 * 22 * 22 * 24 * 3 * 3
+    assert profile_layers.problem_flops("inner_product", "mb100ic23232oc100") == \
+        2 * 100 * 23232 * 100
+    # a 4-D source counts its spatial size too
+    assert profile_layers.problem_flops("inner_product", "mb32ic8ih4iw4oc10") == \
+        2 * 32 * 8 * 16 * 10
+    assert profile_layers.problem_flops("eltwise", "100x48x22x22") == 0
+
+
+def test_profile_parse_sums_executions():
+    agg = profile_layers.parse(_VERBOSE)
+    assert len(agg) == 3
+    conv = agg[("convolution", "brgconv:avx512_core", "forward_training",
+                "mb100_ic24oc48_ih24oh22kh3sh1dh0ph0_iw24ow22kw3sw1dw0pw0")]
+    assert conv == [2, 20.0]
+    ip = agg[("inner_product", "x64:gemm:jit", "backward_data", "mb100ic23232oc100")]
+    assert ip == [1, 2.0]
+
+
+def test_profile_end_to_end_accounts_for_the_step():
+    result = profile_layers.profile("seed002-mlp", batches=20, threads=1)
+    kinds = {(r["kind"], r["prop"]) for r in result["rows"]}
+    assert {("inner_product", "forward_training"), ("inner_product", "backward_weights")} <= kinds
+    # the warm-up batches are excluded: exactly one forward per measured batch
+    fwd = [r for r in result["rows"] if r["prop"] == "forward_training"
+           and r["problem"] == "mb32ic784oc128"]
+    assert fwd and fwd[0]["executions"] == 20
+    assert 0 < result["primitives_ms"] < result["wall_ms"]
+    table = profile_layers.render(result, peak_gflops=100.0)
+    assert "mb32ic784oc128" in table and "outside oneDNN" in table
