@@ -216,9 +216,12 @@ def test_ctrl_c_stops_between_batches_with_the_model_usable():
             if epoch == 0:  # interrupt during the second epoch
                 threading.Timer(0.05, _thread.interrupt_main).start()
 
+    # Far more epochs than the interrupt needs (each takes ~15 ms): the timer
+    # thread can be starved for a while when other processes load the cores,
+    # and the test must still see the interrupt arrive mid-fit.
     with pytest.raises(KeyboardInterrupt):
-        model.fit(x, y, batch_size=8, epochs=50, verbose=0, callbacks=[Count()])
-    assert finished and finished[-1] < 49
+        model.fit(x, y, batch_size=8, epochs=2000, verbose=0, callbacks=[Count()])
+    assert finished and finished[-1] < 1999
     assert model.history.epoch == finished  # the finished epochs are kept
     p = model.predict(x[:4], verbose=0)
     assert np.isfinite(p).all() and np.allclose(p.sum(axis=1), 1, atol=1e-5)
