@@ -103,10 +103,15 @@ def _time_predict(fn, repeats=3):
     return out, secs
 
 
-def _run_keras_like(framework, model_name, cfg, x, y, xt, epochs, threads, seed):
+def compiled_model(framework, model_name, cfg, threads, seed):
+    """A seed model compiled as its seed compiles it, in fmnistcpp or in Keras
+    (rebuilt layer by layer from fmnistcpp's layer configs, so both train the
+    same architecture), with the framework's thread count and random seed set.
+    Returns (model, framework module, version string)."""
+    from fmnistcpp import architectures
+
     if framework == "fmnistcpp":
         import fmnistcpp as lib
-        from fmnistcpp import architectures
 
         lib.utils.set_num_threads(threads)
         lib.utils.set_random_seed(seed)
@@ -119,8 +124,6 @@ def _run_keras_like(framework, model_name, cfg, x, y, xt, epochs, threads, seed)
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
         lib.utils.set_random_seed(seed)
-        from fmnistcpp import architectures
-
         ours, _ = architectures.build(model_name)
         model = lib.Sequential([lib.Input(cfg["input_shape"])])
         for layer in ours.layers:
@@ -131,6 +134,11 @@ def _run_keras_like(framework, model_name, cfg, x, y, xt, epochs, threads, seed)
     opt = (lib.optimizers.Adam(learning_rate=cfg["learning_rate"]) if cfg["optimizer"] == "adam"
            else lib.optimizers.SGD(learning_rate=cfg["learning_rate"]))
     model.compile(optimizer=opt, loss=cfg["loss"], metrics=["accuracy"])
+    return model, lib, version
+
+
+def _run_keras_like(framework, model_name, cfg, x, y, xt, epochs, threads, seed):
+    model, lib, version = compiled_model(framework, model_name, cfg, threads, seed)
     timer = _epoch_timer(lib.callbacks.Callback)
     model.fit(x, y, batch_size=cfg["batch_size"], epochs=epochs, shuffle=True,
               callbacks=[timer], verbose=0)

@@ -27,54 +27,24 @@ import subprocess
 import sys
 import time
 
+# The model building, epoch timer and machine description are shared with
+# the speed benchmark next to this file.
+from compare_frameworks import _cpu, _epoch_timer, compiled_model  # noqa: E402
+
 
 def _worker(framework: str, model_name: str, epochs: int, seed: int, threads: int) -> dict:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import numpy as np
-
     import fmnistcpp
     from fmnistcpp import architectures
 
     (x, y), (xt, yt) = fmnistcpp.datasets.fashion_mnist.load_data()
-    ours, cfg = architectures.build(model_name)
+    cfg = architectures.defaults(model_name)
     x, y = architectures.prepare(x, y, cfg)
     xt, yt = architectures.prepare(xt, yt, cfg)
     epochs = epochs or cfg["epochs"]
 
-    if framework == "fmnistcpp":
-        fmnistcpp.utils.set_num_threads(threads)
-        fmnistcpp.utils.set_random_seed(seed)
-        model, _ = architectures.build(model_name)
-        lib = fmnistcpp
-    else:
-        import keras
-        import tensorflow as tf
-
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-        keras.utils.set_random_seed(seed)
-        model = keras.Sequential([keras.Input(cfg["input_shape"])])
-        for layer in ours.layers:
-            config = {k: v for k, v in layer.get_config().items()
-                      if k not in ("batch_input_shape", "name")}
-            model.add(getattr(keras.layers, type(layer).__name__).from_config(config))
-        lib = keras
-
-    opt_cls = lib.optimizers.Adam if cfg["optimizer"] == "adam" else lib.optimizers.SGD
-    model.compile(optimizer=opt_cls(learning_rate=cfg["learning_rate"]), loss=cfg["loss"],
-                  metrics=["accuracy"])
-
-    class EpochTimer(lib.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.times = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.t0 = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.times.append(time.perf_counter() - self.t0)
-
-    timer = EpochTimer()
+    model, lib, _ = compiled_model(framework, model_name, cfg, threads, seed)
+    timer = _epoch_timer(lib.callbacks.Callback)
     history = model.fit(x, y, batch_size=cfg["batch_size"], epochs=epochs,
                         validation_split=cfg["validation_split"], callbacks=[timer], verbose=0)
     t0 = time.perf_counter()
@@ -140,14 +110,6 @@ def main(argv=None) -> int:
     print()
     print(_table(runs))
     return 0
-
-
-def _cpu() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor()
 
 
 def _table(runs) -> str:
