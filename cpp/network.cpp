@@ -39,7 +39,7 @@ const Shape& Network::add(LayerPtr layer) {
   layers_.push_back(std::move(layer));
   outputs_.emplace_back();
   output_ptr_.push_back(nullptr);
-  capacity_ = gathered_capacity_ = 0;  // buffers are re-sized for the new chain on next use
+  capacity_ = backward_capacity_ = 0;  // buffers are re-sized for the new chain on next use
   batch_ = 0;
   return layers_.back()->output_shape();
 }
@@ -95,16 +95,16 @@ Optimizer& Network::optimizer() {
   return *optimizer_;
 }
 
-void Network::reserve_batch(int64_t batch, bool gathered) {
+void Network::reserve_batch(int64_t batch, bool with_backward) {
   if (batch > capacity_) {
     for (size_t i = 0; i < layers_.size(); ++i)
       if (!layers_[i]->is_view()) outputs_[i].reserve(batch * shape_size(layers_[i]->output_shape()));
     probs_.reserve(batch * output_size());
     capacity_ = batch;
   }
-  // Only passes that gather rows (training, gradients) need the input copy,
-  // the gathered labels and the gradient buffers.
-  if (gathered && batch > gathered_capacity_) {
+  // Only passes that run backward (training, gradients) need the gradient
+  // buffers, and training's gathered input rows and labels.
+  if (with_backward && batch > backward_capacity_) {
     int64_t largest = shape_size(input_shape_);
     input_.reserve(batch * largest);
     for (auto& l : layers_) largest = std::max(largest, shape_size(l->output_shape()));
@@ -112,7 +112,7 @@ void Network::reserve_batch(int64_t batch, bool gathered) {
     diff_b_.reserve(batch * largest);
     dense_labels_.reserve(batch * output_size());
     sparse_labels_.resize(batch);
-    gathered_capacity_ = batch;
+    backward_capacity_ = batch;
   }
   if (batch != batch_) {
     for (auto& l : layers_) l->prepare(batch);
@@ -292,7 +292,8 @@ EpochLogs Network::evaluate(const float* x, const Labels& y, int64_t n, int64_t 
   const int64_t k = check_labelled_pass(y, n, batch_size);
   EpochLogs logs;
   logs.correct.assign(metrics_.size(), 0);
-  const std::vector<Param*> reg = params();
+  // The weights do not change during evaluation: their penalty is one number.
+  const double penalty = l2_penalty(params(), false);
   const int64_t in = shape_size(input_shape_);
   const int64_t rows = inference_rows(batch_size);
   const int64_t num_batches = (n + batch_size - 1) / batch_size;
@@ -303,7 +304,7 @@ EpochLogs Network::evaluate(const float* x, const Labels& y, int64_t n, int64_t 
     const Labels labels = labels_from_row(y, start, k);
     const float* out = forward(x + start * in, kInfer, 0);
     logs.loss_sum += loss_.forward_backward(out, labels, m, k, nullptr, probs_.data());
-    logs.loss_sum += l2_penalty(reg, false) * m;
+    logs.loss_sum += penalty * m;
     count_correct(metrics_, probs_.data(), labels, m, k, logs.correct);
     logs.samples += m;
     logs.batches = (start + m + batch_size - 1) / batch_size;
@@ -333,23 +334,17 @@ void Network::predict(const float* x, int64_t n, int64_t batch_size, float* out,
 double Network::loss_and_gradients(const float* x, const Labels& y, int64_t n, bool training,
                                    uint64_t seed, float* input_grad) {
   const int64_t k = check_labelled_pass(y, n, n);
-  std::vector<int64_t> rows(n);
-  std::iota(rows.begin(), rows.end(), 0);
-  reserve_batch(n, true);
-  gather(x, y, rows.data(), n);
-  const float* out = forward(input_.data(), ForwardMode{training, true}, seed);
-  double total = loss_.forward_backward(out, batch_labels_, n, k, diff_a_.data(), probs_.data());
+  reserve_batch(n, true);  // for the gradient buffers; x and y are read in place
+  const float* out = forward(x, ForwardMode{training, true}, seed);
+  double total = loss_.forward_backward(out, y, n, k, diff_a_.data(), probs_.data());
   backward(input_grad);
   return total / n + l2_penalty(params(), true);
 }
 
 std::vector<std::vector<float>> Network::layer_outputs(const float* x, int64_t n) {
   check_batch(n, n);
-  std::vector<int64_t> rows(n);
-  std::iota(rows.begin(), rows.end(), 0);
-  reserve_batch(n, true);
-  gather(x, Labels{}, rows.data(), n);
-  forward(input_.data(), kInfer, 0);
+  reserve_batch(n, false);
+  forward(x, kInfer, 0);
   std::vector<std::vector<float>> result;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const int64_t size = n * shape_size(layers_[i]->output_shape());

@@ -71,9 +71,9 @@ class Network {
  private:
   // The checks every pass with labels starts with; returns the class count.
   int64_t check_labelled_pass(const Labels& y, int64_t n, int64_t batch_size) const;
-  // Sizes buffers and primitives for a batch; `gathered` passes copy their
-  // rows into input_ and may run backward.
-  void reserve_batch(int64_t batch, bool gathered);
+  // Sizes buffers and primitives for a batch; `with_backward` also sizes the
+  // gradient buffers and the gathered input rows and labels.
+  void reserve_batch(int64_t batch, bool with_backward);
   void gather(const float* x, const Labels& y, const int64_t* rows, int64_t m);
   // Runs the chain on input (batch_ rows: input_ after a gather, or rows of
   // the caller's array); returns the last layer's output.
@@ -93,7 +93,7 @@ class Network {
   AlignedBuffer input_, diff_a_, diff_b_, probs_, dense_labels_;
   std::vector<int32_t> sparse_labels_;
   Labels batch_labels_;
-  int64_t capacity_ = 0, gathered_capacity_ = 0, batch_ = 0;
+  int64_t capacity_ = 0, backward_capacity_ = 0, batch_ = 0;
 
   bool sparse_labels_mode_ = true;
   bool emits_logits_ = false;  // last layer stops before its softmax / sigmoid
