@@ -10,17 +10,19 @@ namespace fmnistcpp {
 
 // The mask for elements [begin, end) of a batch, and its product with src.
 FMNISTCPP_ISA_CLONES
-static void dropout_mask_range(const float* src, float* dst, float* scale, uint64_t seed,
-                               float rate, float keep_scale, int64_t begin, int64_t end) {
+static void dropout_mask_range(const float* __restrict src, float* __restrict dst,
+                               float* __restrict scale, uint64_t seed, float rate,
+                               float keep_scale, int64_t begin, int64_t end) {
   for (int64_t i = begin; i < end; ++i) {
-    scale[i] = uniform01(seed, static_cast<uint64_t>(i)) >= rate ? keep_scale : 0.f;
-    dst[i] = src[i] * scale[i];
+    const float si = uniform01(seed, static_cast<uint64_t>(i)) >= rate ? keep_scale : 0.f;
+    scale[i] = si;
+    dst[i] = src[i] * si;
   }
 }
 
 FMNISTCPP_ISA_CLONES
-static void multiply_range(const float* a, const float* b, float* out, int64_t begin,
-                           int64_t end) {
+static void multiply_range(const float* __restrict a, const float* __restrict b,
+                           float* __restrict out, int64_t begin, int64_t end) {
   for (int64_t i = begin; i < end; ++i) out[i] = a[i] * b[i];
 }
 
