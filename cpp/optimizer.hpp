@@ -49,7 +49,7 @@ class Optimizer {
   OptimizerConfig config_;
   int64_t iterations_ = 0;
   // RMSprop(centered=True)'s average gradient: a third slot Param lacks.
-  std::unordered_map<const Param*, std::vector<float>> average_grad_;
+  std::unordered_map<const Param*, AlignedVector> average_grad_;
 };
 
 }  // namespace fmnistcpp

@@ -2,6 +2,8 @@
 // per-parameter state.
 #pragma once
 
+#include "aligned_buffer.hpp"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -11,10 +13,10 @@ namespace fmnistcpp {
 struct Param {
   std::string name;             // "kernel" or "bias", as Keras names them
   std::vector<int64_t> shape;   // Keras layout: conv (kh, kw, in, out), dense (in, out)
-  std::vector<float> value;
-  std::vector<float> grad;
-  std::vector<float> slot1;     // Adam m / SGD momentum
-  std::vector<float> slot2;     // Adam v
+  AlignedVector value;
+  AlignedVector grad;
+  AlignedVector slot1;          // Adam m / SGD momentum
+  AlignedVector slot2;          // Adam v
   uint64_t version = 0;         // bumped on every change, so layers know when to re-layout
   bool trainable = true;        // false: in get/set_weights and files, never seen by the optimizer
   float l2 = 0.f;               // kernel_regularizer=l2(l2): loss += l2 * sum(w^2)
