@@ -7,6 +7,7 @@
 #include "batch_normalization.hpp"
 #include "conv2d.hpp"
 #include "dense.hpp"
+#include "denormals.hpp"
 #include "dnnl_context.hpp"
 #include "dropout.hpp"
 #include "global_average_pooling2d.hpp"
@@ -71,6 +72,7 @@ ProgressFn make_progress(const py::object& callback, double interval, bool every
     const bool check = std::chrono::duration<double>(now - *last_signal_check).count() >= 0.02;
     if (!call && !check) return false;
     py::gil_scoped_acquire gil;
+    CallerFloatingPointMode python_mode;  // NumPy in the callback sees IEEE denormals
     *last_signal_check = now;
     if (PyErr_CheckSignals() != 0) throw py::error_already_set();
     if (!call) return false;

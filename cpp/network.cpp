@@ -1,5 +1,6 @@
 #include "network.hpp"
 
+#include "denormals.hpp"
 #include "random.hpp"
 
 #include <algorithm>
@@ -240,6 +241,7 @@ int64_t Network::check_labelled_pass(const Labels& y, int64_t n, int64_t batch_s
 
 EpochLogs Network::fit_epoch(const float* x, const Labels& y, int64_t n, int64_t batch_size,
                              bool shuffle, uint64_t seed, const ProgressFn& progress) {
+  FlushDenormals flush;  // as TensorFlow computes
   const int64_t k = check_labelled_pass(y, n, batch_size);
   std::vector<int64_t> order(n);
   std::iota(order.begin(), order.end(), 0);
@@ -289,6 +291,7 @@ static Labels labels_from_row(const Labels& y, int64_t start, int64_t k) {
 
 EpochLogs Network::evaluate(const float* x, const Labels& y, int64_t n, int64_t batch_size,
                             const ProgressFn& progress) {
+  FlushDenormals flush;  // as TensorFlow computes
   const int64_t k = check_labelled_pass(y, n, batch_size);
   EpochLogs logs;
   logs.correct.assign(metrics_.size(), 0);
@@ -315,6 +318,7 @@ EpochLogs Network::evaluate(const float* x, const Labels& y, int64_t n, int64_t 
 
 void Network::predict(const float* x, int64_t n, int64_t batch_size, float* out,
                       const ProgressFn& progress) {
+  FlushDenormals flush;  // as TensorFlow computes
   check_batch(n, batch_size);
   const int64_t k = output_size();
   const int64_t in = shape_size(input_shape_);
@@ -333,6 +337,7 @@ void Network::predict(const float* x, int64_t n, int64_t batch_size, float* out,
 
 double Network::loss_and_gradients(const float* x, const Labels& y, int64_t n, bool training,
                                    uint64_t seed, float* input_grad) {
+  FlushDenormals flush;  // as TensorFlow computes
   const int64_t k = check_labelled_pass(y, n, n);
   reserve_batch(n, true);  // for the gradient buffers; x and y are read in place
   const float* out = forward(x, ForwardMode{training, true}, seed);
@@ -342,6 +347,7 @@ double Network::loss_and_gradients(const float* x, const Labels& y, int64_t n, b
 }
 
 std::vector<std::vector<float>> Network::layer_outputs(const float* x, int64_t n) {
+  FlushDenormals flush;  // as TensorFlow computes
   check_batch(n, n);
   reserve_batch(n, false);
   forward(x, kInfer, 0);
