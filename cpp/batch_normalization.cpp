@@ -91,59 +91,51 @@ void BatchNormalization::prepare(int64_t batch) {
   scratch_diff_src_.reserve(batch * shape_size(input_));
 }
 
+// Training normalises with the batch's statistics (the forward primitive
+// writes them into batch_mean_/batch_var_), inference with the moving ones;
+// backward reads whichever the forward pass used.
+void BatchNormalization::bind_statistics(bool batch_stats) {
+  bind(mean_m_, batch_stats ? batch_mean_.data() : moving_mean_->value.data());
+  bind(var_m_, batch_stats ? batch_var_.data() : moving_variance_->value.data());
+}
+
 void BatchNormalization::forward(const float* src, float* dst, const ForwardMode& mode) {
   bind(src_m_, src);
   bind(dst_m_, dst);
   bind(scale_m_, gamma_ ? gamma_->value.data() : ones_.data());
   bind(shift_m_, beta_ ? beta_->value.data() : zeros_.data());
   last_used_batch_stats_ = mode.training;
-  if (mode.training) {
-    bind(mean_m_, batch_mean_.data());
-    bind(var_m_, batch_var_.data());
-    fwd_batch_.execute(cpu_stream(), {{DNNL_ARG_SRC, src_m_},
-                                      {DNNL_ARG_DST, dst_m_},
-                                      {DNNL_ARG_MEAN, mean_m_},
-                                      {DNNL_ARG_VARIANCE, var_m_},
-                                      {DNNL_ARG_SCALE, scale_m_},
-                                      {DNNL_ARG_SHIFT, shift_m_}});
-    // Keras: moving = moving * momentum + batch * (1 - momentum), in float32.
-    const float m = momentum_;
-    const float om = static_cast<float>(one_minus_momentum_);
-    float* mm = moving_mean_->value.data();
-    float* mv = moving_variance_->value.data();
-    for (int64_t c = 0; c < channels_; ++c) {
-      volatile float a = mm[c] * m;  // two roundings, as TensorFlow's two ops
-      volatile float b = batch_mean_[c] * om;
-      mm[c] = a + b;
-      volatile float e = mv[c] * m;
-      volatile float f = batch_var_[c] * om;
-      mv[c] = e + f;
-    }
-    ++moving_mean_->version;
-    ++moving_variance_->version;
-  } else {
-    bind(mean_m_, moving_mean_->value.data());
-    bind(var_m_, moving_variance_->value.data());
-    fwd_global_.execute(cpu_stream(), {{DNNL_ARG_SRC, src_m_},
-                                       {DNNL_ARG_DST, dst_m_},
-                                       {DNNL_ARG_MEAN, mean_m_},
-                                       {DNNL_ARG_VARIANCE, var_m_},
-                                       {DNNL_ARG_SCALE, scale_m_},
-                                       {DNNL_ARG_SHIFT, shift_m_}});
+  bind_statistics(mode.training);
+  (mode.training ? fwd_batch_ : fwd_global_)
+      .execute(cpu_stream(), {{DNNL_ARG_SRC, src_m_},
+                              {DNNL_ARG_DST, dst_m_},
+                              {DNNL_ARG_MEAN, mean_m_},
+                              {DNNL_ARG_VARIANCE, var_m_},
+                              {DNNL_ARG_SCALE, scale_m_},
+                              {DNNL_ARG_SHIFT, shift_m_}});
+  if (!mode.training) return;
+  // Keras: moving = moving * momentum + batch * (1 - momentum), in float32.
+  const float m = momentum_;
+  const float om = static_cast<float>(one_minus_momentum_);
+  float* mm = moving_mean_->value.data();
+  float* mv = moving_variance_->value.data();
+  for (int64_t c = 0; c < channels_; ++c) {
+    volatile float a = mm[c] * m;  // two roundings, as TensorFlow's two ops
+    volatile float b = batch_mean_[c] * om;
+    mm[c] = a + b;
+    volatile float e = mv[c] * m;
+    volatile float f = batch_var_[c] * om;
+    mv[c] = e + f;
   }
+  ++moving_mean_->version;
+  ++moving_variance_->version;
 }
 
 void BatchNormalization::backward(const float* src, const float*, const float* diff_dst,
                                   float* diff_src) {
   // The statistics the forward used: the batch's (saved before the moving
   // update) or the moving ones (constants, unchanged since the forward).
-  if (last_used_batch_stats_) {
-    bind(mean_m_, batch_mean_.data());
-    bind(var_m_, batch_var_.data());
-  } else {
-    bind(mean_m_, moving_mean_->value.data());
-    bind(var_m_, moving_variance_->value.data());
-  }
+  bind_statistics(last_used_batch_stats_);
   bind(src_m_, src);
   bind(diff_dst_m_, diff_dst);
   bind(diff_src_m_, diff_src ? diff_src : scratch_diff_src_.data());

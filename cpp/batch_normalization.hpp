@@ -26,6 +26,8 @@ class BatchNormalization : public Layer {
   std::vector<Param*> params() override;
 
  private:
+  void bind_statistics(bool batch_stats);
+
   float momentum_, epsilon_;
   double one_minus_momentum_;
   bool center_, scale_;
