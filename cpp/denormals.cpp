@@ -44,7 +44,7 @@ FlushDenormals::~FlushDenormals() {
 #pragma omp parallel num_threads(threads)
     {
       const int t = omp_get_thread_num();
-      if (t != 0 && t < threads) set_mode(worker_modes_[t]);
+      if (t != 0) set_mode(worker_modes_[t]);  // the caller's own is restored below
     }
   }
   set_mode(caller_mode_);
