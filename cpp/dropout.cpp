@@ -9,6 +9,8 @@
 namespace fmnistcpp {
 
 // The mask for elements [begin, end) of a batch, and its product with src.
+// __restrict: the network gives every layer its own output and gradient
+// buffers, so src, dst and the mask never overlap.
 FMNISTCPP_ISA_CLONES
 static void dropout_mask_range(const float* __restrict src, float* __restrict dst,
                                float* __restrict scale, uint64_t seed, float rate,
