@@ -18,6 +18,10 @@ Activation parse_activation(const std::string& name) {
                               "'; known: linear, relu, sigmoid, tanh, softmax");
 }
 
+std::vector<std::string> activation_names() {
+  return {"linear", "relu", "sigmoid", "tanh", "softmax"};
+}
+
 const char* activation_name(Activation a) {
   switch (a) {
     case Activation::linear: return "linear";

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace fmnistcpp {
 
@@ -15,6 +16,8 @@ enum class Activation { linear, relu, sigmoid, tanh, softmax };
 
 // Throws std::invalid_argument naming the known activations.
 Activation parse_activation(const std::string& name);
+// The names parse_activation accepts.
+std::vector<std::string> activation_names();
 const char* activation_name(Activation a);
 
 class ActivationOp {

@@ -1,5 +1,7 @@
 #include "batch_normalization.hpp"
 
+#include "layer_registry.hpp"
+
 #include <stdexcept>
 #include <unordered_map>
 
@@ -8,37 +10,46 @@ namespace fmnistcpp {
 using dnnl::normalization_flags;
 using dnnl::prop_kind;
 
-BatchNormalization::BatchNormalization(double momentum, double epsilon, bool center, bool scale)
-    : momentum_(static_cast<float>(momentum)), epsilon_(static_cast<float>(epsilon)),
-      one_minus_momentum_(1.0 - momentum), center_(center), scale_(scale) {
+static RegisterLayer<BatchNormalization> registered("BatchNormalization");
+
+BatchNormalization::BatchNormalization(Config config)
+    : Layer(std::move(config)), axis_(config_.integer("axis", -1)) {
+  const double momentum = config_.number("momentum", 0.99);
+  const double epsilon = config_.number("epsilon", 1e-3);
   if (!(momentum >= 0.0 && momentum <= 1.0))
     throw std::invalid_argument("BatchNormalization momentum must be in [0, 1], got " +
-                                std::to_string(momentum));
+                                python_repr(ConfigValue(momentum)));
   if (!(epsilon > 0.0))
     throw std::invalid_argument("BatchNormalization epsilon must be positive, got " +
-                                std::to_string(epsilon));
+                                python_repr(ConfigValue(epsilon)));
+  momentum_ = static_cast<float>(momentum);
+  epsilon_ = static_cast<float>(epsilon);
+  one_minus_momentum_ = 1.0 - momentum;
+  center_ = config_.flag("center", true);
+  scale_ = config_.flag("scale", true);
 }
 
-Shape BatchNormalization::build(const Shape& input) {
-  if (input.empty())
+Shape BatchNormalization::infer(const std::vector<Shape>& inputs) {
+  const Shape& in = inputs[0];
+  if (in.empty())
     throw std::invalid_argument("BatchNormalization needs an input with a channel axis");
-  input_ = output_ = input;
-  channels_ = input.back();
+  if (axis_ != -1 && axis_ != static_cast<int64_t>(in.size()))
+    throw not_implemented("BatchNormalization(axis=" + std::to_string(axis_) +
+                          ") on inputs of shape " + shape_str(in) +
+                          ": only the last axis (axis=-1) is supported");
+  channels_ = in.back();
   const std::vector<int64_t> c{channels_};
   gamma_ = scale_ ? std::make_unique<Param>("gamma", c) : nullptr;
   beta_ = center_ ? std::make_unique<Param>("beta", c) : nullptr;
-  moving_mean_ = std::make_unique<Param>("moving_mean", c);
-  moving_variance_ = std::make_unique<Param>("moving_variance", c);
-  moving_mean_->trainable = false;
-  moving_variance_->trainable = false;
+  moving_mean_ = std::make_unique<Param>("moving_mean", c, /*is_trainable=*/false);
+  moving_variance_ = std::make_unique<Param>("moving_variance", c, /*is_trainable=*/false);
   if (gamma_) gamma_->value.assign(channels_, 1.f);
   moving_variance_->value.assign(channels_, 1.f);
   batch_mean_.assign(channels_, 0.f);
   batch_var_.assign(channels_, 0.f);
   ones_.assign(channels_, 1.f);
   zeros_.assign(channels_, 0.f);
-  batch_ = -1;
-  return output_;
+  return in;
 }
 
 std::vector<Param*> BatchNormalization::params() {
@@ -54,8 +65,8 @@ void BatchNormalization::prepare(int64_t batch) {
   if (batch == batch_) return;
   batch_ = batch;
   auto& eng = cpu_engine();
-  const int64_t spatial = shape_size(input_) / channels_;
-  dnnl::memory::desc md = input_.size() == 1
+  const int64_t spatial = shape_size(input()) / channels_;
+  dnnl::memory::desc md = input().size() == 1
                               ? plain_md({batch, channels_}, Tag::nc)
                               : plain_md({batch, channels_, spatial}, Tag::nwc);
   normalization_flags affine = normalization_flags::none;
@@ -88,7 +99,7 @@ void BatchNormalization::prepare(int64_t batch) {
   shift_m_ = unbound_memory(cmd);
   diff_scale_m_ = unbound_memory(cmd);
   diff_shift_m_ = unbound_memory(cmd);
-  scratch_diff_src_.reserve(batch * shape_size(input_));
+  scratch_diff_src_.reserve(batch * shape_size(input()));
 }
 
 // Training normalises with the batch's statistics (the forward primitive
@@ -99,8 +110,8 @@ void BatchNormalization::bind_statistics(bool batch_stats) {
   bind(var_m_, batch_stats ? batch_var_.data() : moving_variance_->value.data());
 }
 
-void BatchNormalization::forward(const float* src, float* dst, const ForwardMode& mode) {
-  bind(src_m_, src);
+void BatchNormalization::forward(const Sources& src, float* dst, const ForwardMode& mode) {
+  bind(src_m_, src[0]);
   bind(dst_m_, dst);
   bind(scale_m_, gamma_ ? gamma_->value.data() : ones_.data());
   bind(shift_m_, beta_ ? beta_->value.data() : zeros_.data());
@@ -131,12 +142,13 @@ void BatchNormalization::forward(const float* src, float* dst, const ForwardMode
   ++moving_variance_->version;
 }
 
-void BatchNormalization::backward(const float* src, const float*, const float* diff_dst,
-                                  float* diff_src) {
+void BatchNormalization::backward(const Sources& src, const float*, const float* diff_dst,
+                                  const SourceGrads& diff_srcs) {
+  float* diff_src = diff_srcs[0];
   // The statistics the forward used: the batch's (saved before the moving
   // update) or the moving ones (constants, unchanged since the forward).
   bind_statistics(last_used_batch_stats_);
-  bind(src_m_, src);
+  bind(src_m_, src[0]);
   bind(diff_dst_m_, diff_dst);
   bind(diff_src_m_, diff_src ? diff_src : scratch_diff_src_.data());
   bind(scale_m_, gamma_ ? gamma_->value.data() : ones_.data());

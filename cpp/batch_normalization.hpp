@@ -16,18 +16,20 @@ namespace fmnistcpp {
 
 class BatchNormalization : public Layer {
  public:
-  BatchNormalization(double momentum, double epsilon, bool center, bool scale);
-  const char* kind() const override { return "BatchNormalization"; }
-  Shape build(const Shape& input) override;
+  // Keras's `axis` (the last only), `momentum`, `epsilon`, `center`, `scale`.
+  explicit BatchNormalization(Config config);
   void prepare(int64_t batch) override;
-  void forward(const float* src, float* dst, const ForwardMode& mode) override;
-  void backward(const float* src, const float* dst, const float* diff_dst,
-                float* diff_src) override;
+  void forward(const Sources& src, float* dst, const ForwardMode& mode) override;
+  void backward(const Sources& src, const float* dst, const float* diff_dst,
+                const SourceGrads& diff_src) override;
   std::vector<Param*> params() override;
+  bool frozen_means_inference() const override { return true; }
 
  private:
+  Shape infer(const std::vector<Shape>& inputs) override;
   void bind_statistics(bool batch_stats);
 
+  int64_t axis_;
   float momentum_, epsilon_;
   double one_minus_momentum_;
   bool center_, scale_;

@@ -1,19 +1,14 @@
-// The one file that speaks pybind11: converts arrays and dicts, releases the
-// GIL around every loop over batches, and calls back into Python only for
-// throttled progress, for batch hooks a callback asked for, and to let
-// Ctrl-C through at batch boundaries. C++ exceptions become ValueError /
+// The one file that speaks pybind11: converts arrays and Keras arguments,
+// releases the GIL around engine work (taking the engine lock without the
+// GIL held), and calls back into Python only for throttled progress, for
+// batch hooks a callback asked for, and to let Ctrl-C through at batch
+// boundaries. C++ exceptions become ValueError / NotImplementedError /
 // RuntimeError with their message.
-#include "activation_layer.hpp"
-#include "batch_normalization.hpp"
-#include "conv2d.hpp"
-#include "dense.hpp"
 #include "denormals.hpp"
 #include "dnnl_context.hpp"
-#include "dropout.hpp"
-#include "global_average_pooling2d.hpp"
+#include "engine_lock.hpp"
+#include "layer_registry.hpp"
 #include "network.hpp"
-#include "pooling2d.hpp"
-#include "reshape.hpp"
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -22,6 +17,8 @@
 #include <omp.h>
 
 #include <chrono>
+#include <cfloat>
+#include <cmath>
 
 namespace py = pybind11;
 using namespace fmnistcpp;
@@ -29,24 +26,160 @@ using namespace fmnistcpp;
 namespace {
 
 using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
-using IntArray = py::array_t<int32_t, py::array::c_style | py::array::forcecast>;
 
-bool is_same_padding(const std::string& padding) {
-  if (padding == "same") return true;
-  if (padding == "valid") return false;
-  throw std::invalid_argument("padding must be 'valid' or 'same', got '" + padding + "'");
+// Runs f with the GIL released and the engine lock held; f must not touch
+// Python objects.
+template <class F>
+auto locked(F&& f) {
+  py::gil_scoped_release release;
+  EngineLock lock(engine_mutex());
+  return f();
 }
 
-Shape sample_shape(const py::array& x, const char* what) {
-  if (x.ndim() < 1) throw std::invalid_argument(std::string(what) + " must have a batch axis");
-  return Shape(x.shape() + 1, x.shape() + x.ndim());
+// --- Keras arguments <-> Config ------------------------------------------------------
+ConfigValue to_value(const py::handle& v) {
+  if (v.is_none()) return std::monostate{};
+  if (py::isinstance<py::bool_>(v)) return v.cast<bool>();
+  if (py::isinstance<py::int_>(v)) {
+    try {
+      return v.cast<int64_t>();
+    } catch (const py::cast_error&) {  // beyond int64: keep the repr for the message
+      return OpaqueValue{py::repr(v).cast<std::string>()};
+    }
+  }
+  if (py::isinstance<py::float_>(v)) return v.cast<double>();
+  if (py::isinstance<py::str>(v)) return v.cast<std::string>();
+  if ((py::isinstance<py::tuple>(v) || py::isinstance<py::list>(v))) {
+    std::vector<int64_t> ints;
+    std::vector<double> numbers;
+    bool all_ints = true, all_numbers = true;
+    for (const py::handle& e : v) {
+      ConfigValue c = to_value(e);
+      if (std::holds_alternative<int64_t>(c)) {
+        ints.push_back(std::get<int64_t>(c));
+        numbers.push_back(static_cast<double>(std::get<int64_t>(c)));
+      } else if (std::holds_alternative<double>(c)) {
+        all_ints = false;
+        numbers.push_back(std::get<double>(c));
+      } else {
+        all_ints = all_numbers = false;
+      }
+    }
+    if (all_ints) return ints;
+    if (all_numbers) return numbers;
+  }
+  return OpaqueValue{py::repr(v).cast<std::string>()};
+}
+
+Config::Values to_values(const py::dict& d) {
+  Config::Values values;
+  for (auto item : d) values[item.first.cast<std::string>()] = to_value(item.second);
+  return values;
+}
+
+py::object from_value(const ConfigValue& v) {
+  struct ToPy {
+    py::object operator()(std::monostate) const { return py::none(); }
+    py::object operator()(bool b) const { return py::bool_(b); }
+    py::object operator()(int64_t i) const { return py::int_(i); }
+    py::object operator()(double d) const { return py::float_(d); }
+    py::object operator()(const std::string& s) const { return py::str(s); }
+    py::object operator()(const std::vector<int64_t>& t) const { return py::tuple(py::cast(t)); }
+    py::object operator()(const std::vector<double>& t) const { return py::tuple(py::cast(t)); }
+    py::object operator()(const OpaqueValue& o) const { return py::str(o.repr); }
+  };
+  return std::visit(ToPy{}, v);
+}
+
+py::dict config_dict(const Config& c) {
+  py::dict d;
+  for (const auto& [k, v] : c.values()) d[py::str(k)] = from_value(v);
+  return d;
+}
+
+// --- arrays ------------------------------------------------------------------------
+// Rows of one model input: float32, float64 or uint8, C-contiguous (Python
+// converts anything else once); `keep` holds the arrays for the call.
+InputArray input_array(const py::handle& obj, const Shape& sample, std::vector<py::array>& keep,
+                       int64_t& n) {
+  py::array a = py::reinterpret_borrow<py::array>(obj);
+  if (!(a.flags() & py::array::c_style))
+    throw std::invalid_argument("x must be C-contiguous (converted by fmnistcpp before)");
+  InputArray in;
+  in.data = a.data();
+  if (a.dtype().is(py::dtype::of<float>())) in.dtype = DType::f32;
+  else if (a.dtype().is(py::dtype::of<double>())) in.dtype = DType::f64;
+  else if (a.dtype().is(py::dtype::of<uint8_t>())) in.dtype = DType::u8;
+  else throw std::invalid_argument("x must be float32, float64 or uint8 (converted before)");
+  if (a.ndim() < 1) throw std::invalid_argument("x must have a batch axis");
+  const Shape got(a.shape() + 1, a.shape() + a.ndim());
+  if (got != sample)
+    throw std::invalid_argument("x has sample shape " + shape_str(got) + ", the model expects " +
+                                shape_str(sample));
+  if (n < 0) n = a.shape(0);
+  if (a.shape(0) != n)
+    throw std::invalid_argument("all inputs must have the same number of samples, got " +
+                                std::to_string(n) + " and " + std::to_string(a.shape(0)));
+  keep.push_back(a);
+  return in;
+}
+
+std::vector<InputArray> input_arrays(Network& net, const py::list& xs,
+                                     std::vector<py::array>& keep, int64_t& n) {
+  if (xs.size() != net.num_inputs())
+    throw std::invalid_argument("the model has " + std::to_string(net.num_inputs()) +
+                                " inputs, got " + std::to_string(xs.size()) + " arrays");
+  std::vector<InputArray> out;
+  n = -1;
+  for (size_t i = 0; i < xs.size(); ++i) out.push_back(input_array(xs[i], net.input_shape(i), keep, n));
+  return out;
+}
+
+// Labels per target: int32 (N,) class indices or float32 (N, K) rows.
+PassData pass_data(Network& net, const py::list& xs, const py::list& ys,
+                   const py::object& sample_weight, std::vector<py::array>& keep) {
+  PassData data;
+  data.x = input_arrays(net, xs, keep, data.n);
+  for (size_t t = 0; t < ys.size(); ++t) {
+    py::array y = py::reinterpret_borrow<py::array>(ys[t]);
+    if (y.ndim() == 0 || y.shape(0) != data.n)
+      throw std::invalid_argument("x has " + std::to_string(data.n) + " samples but y has " +
+                                  (y.ndim() ? std::to_string(y.shape(0)) : std::string("none")));
+    Labels labels;
+    if (y.dtype().is(py::dtype::of<int32_t>()) && y.ndim() == 1 && (y.flags() & py::array::c_style)) {
+      labels.sparse = static_cast<const int32_t*>(y.data());
+    } else if (y.dtype().is(py::dtype::of<float>()) && (y.flags() & py::array::c_style)) {
+      const int64_t k = shape_size(net.output_shape(net.target(t).output));
+      if (y.size() != data.n * k)
+        throw std::invalid_argument("labels of shape " +
+                                    shape_str(Shape(y.shape(), y.shape() + y.ndim())) +
+                                    " do not match the output's " + std::to_string(k) +
+                                    " values per sample");
+      labels.dense = static_cast<const float*>(y.data());
+    } else {
+      throw std::invalid_argument("labels must be int32 (N,) or float32 rows (converted before)");
+    }
+    keep.push_back(y);
+    data.y.push_back(labels);
+  }
+  if (!sample_weight.is_none()) {
+    FloatArray w = FloatArray::ensure(sample_weight);
+    if (!w || w.ndim() != 1 || w.shape(0) != data.n)
+      throw std::invalid_argument("sample_weight must be a float array of shape (" +
+                                  std::to_string(data.n) + ",)");
+    keep.push_back(w);
+    data.sample_weight = w.data();
+  }
+  return data;
 }
 
 py::dict logs_dict(const EpochLogs& logs) {
   py::dict d;
   d["loss"] = logs.loss();
-  py::list metrics;
-  for (size_t m = 0; m < logs.correct.size(); ++m) metrics.append(logs.metric(m));
+  py::list target_losses, metrics;
+  for (size_t t = 0; t < logs.target_loss_sum.size(); ++t) target_losses.append(logs.target_loss(t));
+  for (double m : logs.metrics) metrics.append(m);
+  d["target_losses"] = target_losses;
   d["metrics"] = metrics;
   d["samples"] = logs.samples;
   d["batches"] = logs.batches;
@@ -81,202 +214,208 @@ ProgressFn make_progress(const py::object& callback, double interval, bool every
   };
 }
 
-// Labels as int32 (sparse) or float32 (one-hot) views; `keep` holds the
-// converted arrays alive for the call.
-Labels labels_from(const py::array& y, int64_t n, int64_t classes, std::vector<py::array>& keep) {
-  Labels labels;
-  if (y.ndim() == 1) {
-    IntArray a = IntArray::ensure(y);
-    if (!a) throw std::invalid_argument("integer labels could not be read as int32");
-    keep.push_back(a);
-    labels.sparse = a.data();
-  } else if (y.ndim() == 2) {
-    FloatArray a = FloatArray::ensure(y);
-    if (!a) throw std::invalid_argument("one-hot labels could not be read as float32");
-    if (a.shape(1) != classes)
-      throw std::invalid_argument("one-hot labels have " + std::to_string(a.shape(1)) +
-                                  " columns, the model outputs " + std::to_string(classes));
-    keep.push_back(a);
-    labels.dense = a.data();
-  } else {
-    throw std::invalid_argument("labels must be 1-D (integers) or 2-D (one-hot)");
-  }
-  if (y.shape(0) != n)
-    throw std::invalid_argument("x has " + std::to_string(n) + " samples but y has " +
-                                std::to_string(y.shape(0)));
-  return labels;
+// --- variables -------------------------------------------------------------------------
+// A layer's parameter as Python sees it; keeps its layer alive.
+struct Variable {
+  LayerPtr layer;
+  size_t index;
+  Param& param() const { return *layer->params().at(index); }
+};
+
+py::array_t<float> variable_numpy(const Variable& v) {
+  Param& p = v.param();
+  py::array_t<float> a(p.shape);
+  float* dst = a.mutable_data();
+  locked([&] { std::copy(p.value.begin(), p.value.end(), dst); });
+  return a;
 }
 
-class PyNetwork {
- public:
-  explicit PyNetwork(const Shape& input_shape) : net_(input_shape) {}
-
-  py::tuple add_layer(LayerPtr layer) { return py::cast(net_.add(std::move(layer))); }
-
-  py::list get_weights() {
-    py::list out;
-    for (Param* p : net_.all_params()) {
-      py::array_t<float> a(p->shape);
-      std::copy(p->value.begin(), p->value.end(), a.mutable_data());
-      out.append(a);
-    }
-    return out;
+void variable_assign(const Variable& v, const py::object& value) {
+  Param& p = v.param();
+  FloatArray a;
+  try {
+    a = FloatArray::ensure(value);
+  } catch (const py::error_already_set&) {
   }
+  if (!a)
+    throw std::invalid_argument("variable " + p.name + " expects a numeric array of shape " +
+                                shape_str(p.shape));
+  const Shape got(a.shape(), a.shape() + a.ndim());
+  if (got != p.shape)
+    throw std::invalid_argument("variable " + p.name + " expects shape " + shape_str(p.shape) +
+                                ", got " + shape_str(got));
+  const float* src = a.data();
+  locked([&] {
+    std::copy(src, src + p.size(), p.value.begin());
+    ++p.version;
+  });
+}
 
-  void set_weights(const py::list& weights) {
-    auto ps = net_.all_params();
-    if (weights.size() != ps.size())
-      throw std::invalid_argument("expected " + std::to_string(ps.size()) + " weight arrays, got " +
-                                  std::to_string(weights.size()));
-    std::vector<FloatArray> arrays;
-    for (size_t i = 0; i < ps.size(); ++i) {
-      FloatArray a = FloatArray::ensure(weights[i]);
-      if (!a) throw std::invalid_argument("weight " + std::to_string(i) + " is not numeric");
-      Shape got(a.shape(), a.shape() + a.ndim());
-      if (got != ps[i]->shape)
-        throw std::invalid_argument("weight " + std::to_string(i) + " (" + ps[i]->name +
-                                    ") has shape " + shape_str(got) + ", expected " +
-                                    shape_str(ps[i]->shape));
-      arrays.push_back(a);
-    }
-    for (size_t i = 0; i < ps.size(); ++i) {  // all checked first: no half-set model
-      std::copy(arrays[i].data(), arrays[i].data() + ps[i]->size(), ps[i]->value.begin());
-      ++ps[i]->version;
-    }
+py::list layer_variables(const LayerPtr& layer) {
+  py::list out;
+  const size_t count = layer->params().size();
+  for (size_t i = 0; i < count; ++i) out.append(Variable{layer, i});
+  return out;
+}
+
+// --- the network ------------------------------------------------------------------------
+std::unique_ptr<Optimizer> optimizer_from(const py::tuple& spec) {
+  return std::make_unique<Optimizer>(
+      Config(spec[0].cast<std::string>(), to_values(spec[1].cast<py::dict>())));
+}
+
+std::vector<MetricPtr> metrics_from(const py::list& specs) {
+  std::vector<MetricPtr> out;
+  for (auto s : specs) {
+    auto t = s.cast<py::tuple>();
+    out.push_back(make_metric(t[0].cast<std::string>(), to_values(t[1].cast<py::dict>())));
   }
+  return out;
+}
 
-  py::list layer_param_counts() {
-    py::list out;
-    for (size_t i = 0; i < net_.num_layers(); ++i) out.append(net_.layer(i).params().size());
-    return out;
+// targets: [{"output": i, "loss": (name, args), "weight": w, "metrics": [(name, args)],
+//            "weighted_metrics": [...]}], optimizer: (class name, args), frozen: per node.
+void compile(Network& net, const py::list& target_specs, const py::tuple& optimizer,
+             const std::vector<bool>& frozen, const std::vector<std::pair<int, int>>& order) {
+  std::vector<Target> targets;
+  for (auto s : target_specs) {
+    auto d = s.cast<py::dict>();
+    Target t;
+    t.output = d["output"].cast<int>();
+    auto loss = d["loss"].cast<py::tuple>();
+    t.loss = make_loss(loss[0].cast<std::string>(), to_values(loss[1].cast<py::dict>()));
+    t.weight = d["weight"].cast<float>();
+    if (!std::isfinite(t.weight) || t.weight < 0)
+      throw std::invalid_argument("loss_weights must be finite numbers >= 0");
+    t.metrics = metrics_from(d["metrics"].cast<py::list>());
+    t.weighted_metrics = metrics_from(d["weighted_metrics"].cast<py::list>());
+    targets.push_back(std::move(t));
   }
+  auto opt = optimizer_from(optimizer);
+  locked([&] { net.compile(std::move(targets), std::move(opt), frozen, order); });
+}
 
-  void compile(bool sparse, bool from_logits, const std::string& optimizer, double lr,
-               double beta_1, double beta_2, double epsilon, double momentum, bool nesterov,
-               const std::vector<int64_t>& metric_top_k, double rho, bool centered,
-               double weight_decay, double decay_steps, double decay_rate, bool staircase,
-               const std::vector<double>& weight_l2) {
-    OptimizerConfig cfg{optimizer, lr,       beta_1,      beta_2,     epsilon,  momentum,
-                        nesterov,  rho,      centered,    weight_decay, decay_steps, decay_rate,
-                        staircase};
-    std::vector<MetricSpec> metrics;
-    for (auto k : metric_top_k) metrics.push_back(MetricSpec{k});
-    auto ps = net_.all_params();  // weight_l2 is in get_weights() order
-    if (!weight_l2.empty() && weight_l2.size() != ps.size())
-      throw std::invalid_argument("weight_l2 has " + std::to_string(weight_l2.size()) +
-                                  " entries for " + std::to_string(ps.size()) + " weights");
-    for (double f : weight_l2)
-      if (!(f >= 0) || !std::isfinite(f))
-        throw std::invalid_argument("l2 factors must be finite numbers >= 0");
-    net_.compile(sparse, from_logits, cfg, metrics);
-    for (size_t i = 0; i < ps.size(); ++i)
-      ps[i]->l2 = weight_l2.empty() ? 0.f : static_cast<float>(weight_l2[i]);
+py::dict fit_epoch(Network& net, const py::list& xs, const py::list& ys, const py::object& sw,
+                   int64_t batch_size, bool shuffle, uint64_t seed, const py::object& progress,
+                   double interval, bool every_batch) {
+  std::vector<py::array> keep;
+  PassData data = pass_data(net, xs, ys, sw, keep);
+  ProgressFn fn = make_progress(progress, interval, every_batch);
+  EpochLogs logs;
+  {
+    py::gil_scoped_release release;
+    logs = net.fit_epoch(data, batch_size, shuffle, seed, fn);
   }
+  return logs_dict(logs);
+}
 
-  py::dict fit_epoch(const py::array& x, const py::array& y, int64_t batch_size, bool shuffle,
-                     uint64_t seed, const py::object& progress, double interval,
-                     bool every_batch) {
-    FloatArray xa = checked_x(x);
-    std::vector<py::array> keep;
-    Labels labels = labels_from(y, xa.shape(0), classes(), keep);
-    ProgressFn fn = make_progress(progress, interval, every_batch);
-    EpochLogs logs;
-    {
-      py::gil_scoped_release release;
-      logs = net_.fit_epoch(xa.data(), labels, xa.shape(0), batch_size, shuffle, seed, fn);
-    }
-    return logs_dict(logs);
+py::dict evaluate(Network& net, const py::list& xs, const py::list& ys, const py::object& sw,
+                  int64_t batch_size, const py::object& progress, double interval) {
+  std::vector<py::array> keep;
+  PassData data = pass_data(net, xs, ys, sw, keep);
+  ProgressFn fn = make_progress(progress, interval, false);
+  EpochLogs logs;
+  {
+    py::gil_scoped_release release;
+    logs = net.evaluate(data, batch_size, fn);
   }
+  return logs_dict(logs);
+}
 
-  py::dict evaluate(const py::array& x, const py::array& y, int64_t batch_size,
-                    const py::object& progress, double interval) {
-    FloatArray xa = checked_x(x);
-    std::vector<py::array> keep;
-    Labels labels = labels_from(y, xa.shape(0), classes(), keep);
-    ProgressFn fn = make_progress(progress, interval, false);
-    EpochLogs logs;
-    {
-      py::gil_scoped_release release;
-      logs = net_.evaluate(xa.data(), labels, xa.shape(0), batch_size, fn);
-    }
-    return logs_dict(logs);
+py::list predict(Network& net, const py::list& xs, int64_t batch_size, const py::object& progress,
+                 double interval, bool training, uint64_t seed) {
+  std::vector<py::array> keep;
+  int64_t n;
+  auto x = input_arrays(net, xs, keep, n);
+  py::list outs;
+  std::vector<float*> dst;
+  for (size_t o = 0; o < net.num_outputs(); ++o) {
+    Shape s{n};
+    for (auto d : net.output_shape(o)) s.push_back(d);
+    py::array_t<float> a(s);
+    dst.push_back(a.mutable_data());
+    outs.append(a);
   }
-
-  FloatArray predict(const py::array& x, int64_t batch_size, const py::object& progress,
-                     double interval) {
-    FloatArray xa = checked_x(x);
-    Shape out_shape{xa.shape(0)};
-    for (auto d : net_.output_shape()) out_shape.push_back(d);
-    FloatArray out(out_shape);
-    float* dst = out.mutable_data();
-    ProgressFn fn = make_progress(progress, interval, false);
-    {
-      py::gil_scoped_release release;
-      net_.predict(xa.data(), xa.shape(0), batch_size, dst, fn);
-    }
-    return out;
+  ProgressFn fn = make_progress(progress, interval, false);
+  {
+    py::gil_scoped_release release;
+    net.predict(x, n, batch_size, dst, fn, training, seed);
   }
+  return outs;
+}
 
-  py::tuple loss_and_gradients(const py::array& x, const py::array& y, bool training,
-                               uint64_t seed) {
-    FloatArray xa = checked_x(x);
-    std::vector<py::array> keep;
-    Labels labels = labels_from(y, xa.shape(0), classes(), keep);
-    FloatArray input_grad(std::vector<py::ssize_t>(xa.shape(), xa.shape() + xa.ndim()));
-    double loss;
-    {
-      py::gil_scoped_release release;
-      loss = net_.loss_and_gradients(xa.data(), labels, xa.shape(0), training, seed,
-                                     input_grad.mutable_data());
-    }
-    py::list grads;
-    for (Param* p : net_.params()) {
-      py::array_t<float> g(p->shape);
-      std::copy(p->grad.begin(), p->grad.end(), g.mutable_data());
-      grads.append(g);
-    }
-    return py::make_tuple(loss, grads, input_grad);
+py::tuple loss_and_gradients(Network& net, const py::list& xs, const py::list& ys,
+                             const py::object& sw, bool training, uint64_t seed) {
+  std::vector<py::array> keep;
+  PassData data = pass_data(net, xs, ys, sw, keep);
+  py::list input_grads;
+  std::vector<float*> grads_dst;
+  for (size_t i = 0; i < net.num_inputs(); ++i) {
+    Shape s{data.n};
+    for (auto d : net.input_shape(i)) s.push_back(d);
+    py::array_t<float> g(s);
+    grads_dst.push_back(g.mutable_data());
+    input_grads.append(g);
   }
-
-  py::list layer_outputs(const py::array& x) {
-    FloatArray xa = checked_x(x);
-    std::vector<std::vector<float>> outs;
-    {
-      py::gil_scoped_release release;
-      outs = net_.layer_outputs(xa.data(), xa.shape(0));
-    }
-    py::list result;
-    for (size_t i = 0; i < outs.size(); ++i) {
-      Shape s{xa.shape(0)};
-      for (auto d : net_.layer(i).output_shape()) s.push_back(d);
-      py::array_t<float> a(s);
-      std::copy(outs[i].begin(), outs[i].end(), a.mutable_data());
-      result.append(a);
-    }
-    return result;
+  double loss;
+  {
+    py::gil_scoped_release release;
+    loss = net.loss_and_gradients(data, training, seed, grads_dst);
   }
-
-  double learning_rate() { return net_.optimizer().learning_rate(); }
-  void set_learning_rate(double lr) {
-    if (!(lr >= 0)) throw std::invalid_argument("learning_rate must be >= 0");
-    net_.optimizer().set_learning_rate(lr);
+  py::list grads;
+  for (Param* p : net.optimizer().variables()) {
+    py::array_t<float> g(p->shape);
+    std::copy(p->grad.begin(), p->grad.end(), g.mutable_data());
+    grads.append(g);
   }
-  int64_t iterations() { return net_.optimizer().iterations(); }
-  py::tuple output_shape() { return py::cast(net_.output_shape()); }
+  return py::make_tuple(loss, grads, input_grads);
+}
 
- private:
-  int64_t classes() const { return shape_size(net_.output_shape()); }
-  FloatArray checked_x(const py::array& x) {
-    FloatArray a = FloatArray::ensure(x);
-    if (!a) throw std::invalid_argument("x could not be read as float32");
-    if (sample_shape(a, "x") != net_.input_shape())
-      throw std::invalid_argument("x has sample shape " + shape_str(sample_shape(a, "x")) +
-                                  ", the model expects " + shape_str(net_.input_shape()));
-    return a;
+py::list tensor_values(Network& net, const py::list& xs) {
+  std::vector<py::array> keep;
+  int64_t n;
+  auto x = input_arrays(net, xs, keep, n);
+  std::vector<std::vector<float>> values;
+  {
+    py::gil_scoped_release release;
+    values = net.tensor_values(x, n);
   }
+  py::list result;
+  for (size_t t = 0; t < values.size(); ++t) {
+    Shape s{n};
+    for (auto d : net.tensor_shape(static_cast<int>(t))) s.push_back(d);
+    py::array_t<float> a(s);
+    std::copy(values[t].begin(), values[t].end(), a.mutable_data());
+    result.append(a);
+  }
+  return result;
+}
 
-  Network net_;
-};
+// Index of the first value that is not a finite float32 (NaN, infinity,
+// or a float64 beyond float32's range) in a float array, or -1; one pass,
+// no copy (NumPy's isfinite would allocate a mask as large as the array).
+int64_t first_non_finite(const py::array& a) {
+  if (!(a.flags() & py::array::c_style)) throw std::invalid_argument("array must be C-contiguous");
+  const int64_t n = a.size();
+  auto scan = [n](const auto* p) -> int64_t {
+    int64_t first = n;
+#pragma omp parallel for reduction(min : first) schedule(static) if (n > 1 << 20)
+    for (int64_t i = 0; i < n; ++i)
+      if (!(std::fabs(double(p[i])) <= double(FLT_MAX)) && i < first) first = i;
+    return first == n ? -1 : first;
+  };
+  if (a.dtype().is(py::dtype::of<float>())) {
+    const float* p = static_cast<const float*>(a.data());
+    py::gil_scoped_release release;
+    return scan(p);
+  }
+  if (a.dtype().is(py::dtype::of<double>())) {
+    const double* p = static_cast<const double*>(a.data());
+    py::gil_scoped_release release;
+    return scan(p);
+  }
+  return -1;  // integer arrays are always finite
+}
 
 }  // namespace
 
@@ -285,6 +424,8 @@ PYBIND11_MODULE(_core, m) {
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
+    } catch (const not_implemented& e) {
+      PyErr_SetString(PyExc_NotImplementedError, e.what());
     } catch (const std::invalid_argument& e) {
       PyErr_SetString(PyExc_ValueError, e.what());
     } catch (const dnnl::error& e) {
@@ -302,71 +443,120 @@ PYBIND11_MODULE(_core, m) {
     const dnnl_version_t* v = dnnl_version();
     return py::make_tuple(v->major, v->minor, v->patch);
   });
+  m.def("layer_kinds", &layer_kinds);
+  m.def("activation_names", &activation_names);
+  m.def("first_non_finite", &first_non_finite);
 
-  py::class_<PyNetwork>(m, "Network")
-      .def(py::init<const Shape&>(), py::arg("input_shape"))
-      .def("add_conv2d",
-           [](PyNetwork& n, int64_t filters, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
-              const std::string& padding, const std::string& activation, bool use_bias) {
-             return n.add_layer(std::make_unique<Conv2D>(filters, kh, kw, sh, sw,
-                                                         is_same_padding(padding),
-                                                         parse_activation(activation), use_bias));
-           })
-      .def("add_pooling2d",
-           [](PyNetwork& n, const std::string& kind, int64_t ph, int64_t pw, int64_t sh,
-              int64_t sw, const std::string& padding) {
-             if (kind != "max" && kind != "average")
-               throw std::invalid_argument("pooling kind must be 'max' or 'average'");
-             return n.add_layer(std::make_unique<Pooling2D>(kind == "max", ph, pw, sh, sw,
-                                                            is_same_padding(padding)));
-           })
-      .def("add_dense",
-           [](PyNetwork& n, int64_t units, const std::string& activation, bool use_bias) {
-             return n.add_layer(
-                 std::make_unique<Dense>(units, parse_activation(activation), use_bias));
-           })
-      .def("add_reshape",
-           [](PyNetwork& n, const Shape& target) {
-             return n.add_layer(std::make_unique<Reshape>(target));
-           })
-      .def("add_batch_normalization",
-           [](PyNetwork& n, double momentum, double epsilon, bool center, bool scale) {
-             return n.add_layer(
-                 std::make_unique<BatchNormalization>(momentum, epsilon, center, scale));
-           },
-           py::arg("momentum"), py::arg("epsilon"), py::arg("center"), py::arg("scale"))
-      .def("add_global_average_pooling2d",
-           [](PyNetwork& n, bool keepdims) {
-             return n.add_layer(std::make_unique<GlobalAveragePooling2D>(keepdims));
-           },
-           py::arg("keepdims"))
-      .def("add_dropout",
-           [](PyNetwork& n, double rate) { return n.add_layer(std::make_unique<Dropout>(rate)); })
-      .def("add_activation",
-           [](PyNetwork& n, const std::string& name) {
-             return n.add_layer(std::make_unique<ActivationLayer>(parse_activation(name)));
-           })
-      .def("get_weights", &PyNetwork::get_weights)
-      .def("set_weights", &PyNetwork::set_weights)
-      .def("layer_param_counts", &PyNetwork::layer_param_counts)
-      .def("compile", &PyNetwork::compile, py::arg("sparse"), py::arg("from_logits"),
-           py::arg("optimizer"), py::arg("learning_rate"), py::arg("beta_1"), py::arg("beta_2"),
-           py::arg("epsilon"), py::arg("momentum"), py::arg("nesterov"), py::arg("metric_top_k"),
-           py::arg("rho") = 0.9, py::arg("centered") = false, py::arg("weight_decay") = 0.0,
-           py::arg("decay_steps") = 0.0, py::arg("decay_rate") = 1.0,
-           py::arg("staircase") = false,
-           py::arg("weight_l2") = std::vector<double>{})
-      .def("fit_epoch", &PyNetwork::fit_epoch, py::arg("x"), py::arg("y"), py::arg("batch_size"),
-           py::arg("shuffle"), py::arg("seed"), py::arg("progress") = py::none(),
-           py::arg("interval") = 0.05, py::arg("every_batch") = false)
-      .def("evaluate", &PyNetwork::evaluate, py::arg("x"), py::arg("y"), py::arg("batch_size"),
-           py::arg("progress") = py::none(), py::arg("interval") = 0.05)
-      .def("predict", &PyNetwork::predict, py::arg("x"), py::arg("batch_size"),
-           py::arg("progress") = py::none(), py::arg("interval") = 0.05)
-      .def("loss_and_gradients", &PyNetwork::loss_and_gradients, py::arg("x"), py::arg("y"),
+  py::class_<Variable>(m, "Variable")
+      .def_property_readonly("name", [](const Variable& v) { return v.param().name; })
+      .def_property_readonly("shape", [](const Variable& v) { return py::tuple(py::cast(v.param().shape)); })
+      .def_property_readonly("trainable", [](const Variable& v) { return v.param().trainable; })
+      .def("numpy", &variable_numpy)
+      .def("assign", &variable_assign)
+      .def("set_regularizer", [](const Variable& v, double l1, double l2) {
+        if (!(l1 >= 0 && l2 >= 0 && std::isfinite(l1) && std::isfinite(l2)))
+          throw std::invalid_argument("regularization factors must be finite numbers >= 0");
+        locked([&] {
+          v.param().l1 = static_cast<float>(l1);
+          v.param().l2 = static_cast<float>(l2);
+        });
+      })
+      .def("same_as", [](const Variable& a, const Variable& b) { return &a.param() == &b.param(); });
+
+  py::class_<Layer, LayerPtr>(m, "Layer")
+      .def_property_readonly("kind", &Layer::kind)
+      .def("config", [](const Layer& l) { return config_dict(l.config()); })
+      .def_property_readonly("arity", &Layer::arity)
+      .def("build", [](const LayerPtr& l, const std::vector<Shape>& inputs) {
+        return locked([&] { return l->build(inputs); });
+      })
+      .def_property_readonly("built", &Layer::built)
+      .def_property_readonly("output_shape", &Layer::output_shape)
+      .def("variables", &layer_variables);
+  m.def("make_layer", [](const std::string& kind, const py::dict& args) {
+    return make_layer(kind, to_values(args));
+  });
+
+  py::class_<Network>(m, "Network")
+      .def(py::init<std::vector<Shape>>(), py::arg("input_shapes"))
+      .def("add", [](Network& n, const LayerPtr& layer, std::vector<int> inputs,
+                     bool always_inference) {
+        return locked([&] { return n.add(layer, std::move(inputs), always_inference); });
+      }, py::arg("layer"), py::arg("inputs"), py::arg("always_inference") = false)
+      .def("set_outputs", &Network::set_outputs)
+      .def("tensor_shape", [](const Network& n, int t) { return n.tensor_shape(t); })
+      .def_property_readonly("num_nodes", &Network::num_nodes)
+      .def("compile", &compile, py::arg("targets"), py::arg("optimizer"), py::arg("frozen"),
+           py::arg("order") = std::vector<std::pair<int, int>>{})
+      .def_property_readonly("compiled", &Network::compiled)
+      .def("fit_epoch", &fit_epoch, py::arg("x"), py::arg("y"), py::arg("sample_weight"),
+           py::arg("batch_size"), py::arg("shuffle"), py::arg("seed"),
+           py::arg("progress") = py::none(), py::arg("interval") = 0.05,
+           py::arg("every_batch") = false)
+      .def("evaluate", &evaluate, py::arg("x"), py::arg("y"), py::arg("sample_weight"),
+           py::arg("batch_size"), py::arg("progress") = py::none(), py::arg("interval") = 0.05)
+      .def("predict", &predict, py::arg("x"), py::arg("batch_size"),
+           py::arg("progress") = py::none(), py::arg("interval") = 0.05,
            py::arg("training") = false, py::arg("seed") = 0)
-      .def("layer_outputs", &PyNetwork::layer_outputs)
-      .def_property("learning_rate", &PyNetwork::learning_rate, &PyNetwork::set_learning_rate)
-      .def_property_readonly("iterations", &PyNetwork::iterations)
-      .def_property_readonly("output_shape", &PyNetwork::output_shape);
+      .def("loss_and_gradients", &loss_and_gradients, py::arg("x"), py::arg("y"),
+           py::arg("sample_weight") = py::none(), py::arg("training") = false,
+           py::arg("seed") = 0)
+      .def("tensor_values", &tensor_values)
+      .def_property(
+          "learning_rate",
+          [](Network& n) { return locked([&] { return n.optimizer().learning_rate(); }); },
+          [](Network& n, double lr) { locked([&] { n.optimizer().set_learning_rate(lr); }); })
+      .def_property(
+          "iterations", [](Network& n) { return locked([&] { return n.optimizer().iterations(); }); },
+          [](Network& n, int64_t it) {
+            if (it < 0) throw std::invalid_argument("iterations must be >= 0");
+            locked([&] { n.optimizer().set_iterations(it); });
+          })
+      .def("optimizer_config", [](Network& n) { return config_dict(n.optimizer().config()); })
+      // The optimizer's state in Keras's order: [(variable index, slot name)].
+      .def("optimizer_slots", [](Network& n) {
+        py::list out;
+        for (const auto& s : n.optimizer().slots()) out.append(py::make_tuple(s.variable, s.name));
+        return out;
+      })
+      .def("optimizer_slot_sizes", [](Network& n) {
+        std::vector<int64_t> sizes;
+        Optimizer& opt = n.optimizer();
+        for (const auto& s : opt.slots()) sizes.push_back(opt.variables()[s.variable]->size());
+        return sizes;
+      })
+      .def("optimizer_slot_values", [](Network& n) {
+        py::list out;
+        Optimizer& opt = n.optimizer();
+        for (const auto& s : opt.slots()) {
+          AlignedVector& v = opt.slot(s.variable, s.index);
+          py::array_t<float> a(opt.variables()[s.variable]->shape);
+          float* dst = a.mutable_data();
+          locked([&] { std::copy(v.begin(), v.end(), dst); });
+          out.append(a);
+        }
+        return out;
+      })
+      .def("set_optimizer_slot_values", [](Network& n, const py::list& values) {
+        Optimizer& opt = n.optimizer();
+        auto slots = opt.slots();
+        if (values.size() != slots.size())
+          throw std::invalid_argument("the optimizer keeps " + std::to_string(slots.size()) +
+                                      " state arrays, got " + std::to_string(values.size()));
+        std::vector<FloatArray> arrays;
+        for (size_t i = 0; i < slots.size(); ++i) {
+          FloatArray a = FloatArray::ensure(values[i]);
+          const Shape& want = opt.variables()[slots[i].variable]->shape;
+          if (!a || Shape(a.shape(), a.shape() + a.ndim()) != want)
+            throw std::invalid_argument("optimizer state " + std::to_string(i) + " (" +
+                                        slots[i].name + ") must have shape " + shape_str(want));
+          arrays.push_back(a);
+        }
+        locked([&] {
+          for (size_t i = 0; i < slots.size(); ++i) {
+            AlignedVector& v = opt.slot(slots[i].variable, slots[i].index);
+            std::copy(arrays[i].data(), arrays[i].data() + v.size(), v.begin());
+          }
+        });
+      });
 }

@@ -1,32 +1,34 @@
 #include "dense.hpp"
 
+#include "layer_registry.hpp"
+
 #include <stdexcept>
 
 namespace fmnistcpp {
 
 using dnnl::prop_kind;
 
-Dense::Dense(int64_t units, Activation activation, bool use_bias)
-    : WeightedLayer(activation, use_bias), units_(units) {
-  if (units <= 0) throw std::invalid_argument("Dense: units must be positive");
-}
+static RegisterLayer<Dense> registered("Dense");
 
-Shape Dense::build(const Shape& input) {
-  if (input.size() != 1)
-    throw std::invalid_argument("Dense expects input of shape (features,), got " +
-                                shape_str(input) + "; add a Flatten layer before it");
-  input_ = input;
-  output_ = {units_};
-  make_params({input[0], units_}, units_);
-  return output_;
+Dense::Dense(Config config) : WeightedLayer(std::move(config)), units_(config_.positive_int("units")) {}
+
+Shape Dense::infer(const std::vector<Shape>& inputs) {
+  const Shape& in = inputs[0];
+  if (in.size() != 1)
+    throw not_implemented("Dense on inputs of shape " + shape_str(in) +
+                          " (applied to the last axis) is not supported; add a Flatten layer "
+                          "before it");
+  make_params({in[0], units_}, units_);
+  return {units_};
 }
 
 void Dense::prepare(int64_t batch) {
   if (batch == batch_) return;
   batch_ = batch;
   auto& eng = cpu_engine();
-  Dims w_dims{units_, input_[0]};
-  auto src_md = plain_md({batch, input_[0]}, Tag::nc);
+  const int64_t in = input()[0];
+  Dims w_dims{units_, in};
+  auto src_md = plain_md({batch, in}, Tag::nc);
   auto dst_md = plain_md({batch, units_}, Tag::nc);
   // Keras's (in, out) row-major layout, for all three primitives: oneDNN's
   // GEMM-based inner product runs on it as fast as on the blocked layout it

@@ -1,6 +1,5 @@
-// Dense: y = act(x @ kernel + bias). Kernel (in, out), bias (out).
-// Only 2-D inputs (batch, features): Keras's Dense on higher-rank inputs
-// (applied to the last axis) is refused in Python with NotImplementedError.
+// Dense: activation(inputs @ kernel + bias), Keras's arguments `units`,
+// `activation`, `use_bias`. Kernel (in, units), bias (units).
 #pragma once
 
 #include "weighted_layer.hpp"
@@ -9,12 +8,11 @@ namespace fmnistcpp {
 
 class Dense : public WeightedLayer {
  public:
-  Dense(int64_t units, Activation activation, bool use_bias);
-  const char* kind() const override { return "Dense"; }
-  Shape build(const Shape& input) override;
+  explicit Dense(Config config);
   void prepare(int64_t batch) override;
 
  private:
+  Shape infer(const std::vector<Shape>& inputs) override;
   int64_t units_;
 };
 

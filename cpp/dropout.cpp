@@ -1,5 +1,6 @@
 #include "dropout.hpp"
 
+#include "layer_registry.hpp"
 #include "parallel.hpp"
 #include "random.hpp"
 
@@ -31,18 +32,28 @@ static void multiply_range(const float* __restrict a, const float* __restrict b,
 // Elements below which one thread does the whole mask.
 constexpr int64_t kMinParallel = 16384;
 
-Dropout::Dropout(double rate) : rate_(static_cast<float>(rate)) {
+static RegisterLayer<Dropout> registered("Dropout");
+
+Dropout::Dropout(Config config) : Layer(std::move(config)) {
+  const double rate = config_.number("rate");
   if (!(rate >= 0.0 && rate < 1.0))
-    throw std::invalid_argument("Dropout rate must be in [0, 1), got " + std::to_string(rate));
+    throw std::invalid_argument("Dropout rate must be in [0, 1), got " +
+                                python_repr(ConfigValue(rate)));
+  rate_ = static_cast<float>(rate);
+  config_.none_only("noise_shape", "Dropout(noise_shape=...) is not supported");
+  if (auto seed = config_.optional_integer("seed")) user_seed_ = mix64(static_cast<uint64_t>(*seed));
 }
+
+void Dropout::set_seed(uint64_t seed) { seed_ = seed ^ user_seed_; }
 
 void Dropout::prepare(int64_t batch) {
   batch_ = batch;
-  scale_.reserve(batch * shape_size(input_));
+  scale_.reserve(checked_mul(batch, shape_size(input()), "a dropout mask"));
 }
 
-void Dropout::forward(const float* src, float* dst, const ForwardMode& mode) {
-  const int64_t n = batch_ * shape_size(input_);
+void Dropout::forward(const Sources& sources, float* dst, const ForwardMode& mode) {
+  const float* src = sources[0];
+  const int64_t n = batch_ * shape_size(input());
   masked_ = mode.training && rate_ != 0.f;
   if (!masked_) {
     if (src != dst) std::memcpy(dst, src, n * sizeof(float));
@@ -55,9 +66,11 @@ void Dropout::forward(const float* src, float* dst, const ForwardMode& mode) {
   });
 }
 
-void Dropout::backward(const float*, const float*, const float* diff_dst, float* diff_src) {
+void Dropout::backward(const Sources&, const float*, const float* diff_dst,
+                       const SourceGrads& diff_srcs) {
+  float* diff_src = diff_srcs[0];
   if (!diff_src) return;
-  const int64_t n = batch_ * shape_size(input_);
+  const int64_t n = batch_ * shape_size(input());
   if (!masked_) {
     if (diff_src != diff_dst) std::memcpy(diff_src, diff_dst, n * sizeof(float));
     return;

@@ -11,20 +11,18 @@ namespace fmnistcpp {
 
 class Dropout : public Layer {
  public:
-  explicit Dropout(double rate);
-  const char* kind() const override { return "Dropout"; }
-  Shape build(const Shape& input) override {
-    input_ = output_ = input;
-    return output_;
-  }
+  // Keras's `rate`, and `seed` (mixed into the network's per-batch seeds).
+  explicit Dropout(Config config);
   void prepare(int64_t batch) override;
-  void forward(const float* src, float* dst, const ForwardMode& mode) override;
-  void backward(const float* src, const float* dst, const float* diff_dst,
-                float* diff_src) override;
-  void set_seed(uint64_t seed) override { seed_ = seed; }
+  void forward(const Sources& src, float* dst, const ForwardMode& mode) override;
+  void backward(const Sources& src, const float* dst, const float* diff_dst,
+                const SourceGrads& diff_src) override;
+  void set_seed(uint64_t seed) override;
 
  private:
+  Shape infer(const std::vector<Shape>& inputs) override { return inputs[0]; }
   float rate_;
+  uint64_t user_seed_ = 0;
   uint64_t seed_ = 0;
   bool masked_ = false;  // whether the last forward applied the mask
   AlignedBuffer scale_;  // 0 or 1/(1-rate) per element of the last training batch

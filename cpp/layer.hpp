@@ -1,12 +1,19 @@
-// The interface every layer implements. Tensors are float32 in Keras's
-// channels-last order: per-sample shape (H, W, C) or (F,), batch first.
-// The network owns every activation and gradient buffer and hands layers
-// raw pointers into them; layers own only their primitives, parameters and
-// state that must survive from forward to backward (pooling workspace,
-// dropout mask).
+// The interface every layer implements, and the one place a layer is
+// described: its arguments (Config, checked in the constructor), its output
+// shape and parameters (build), its forward and backward pass.
+//
+// Tensors are float32 in Keras's channels-last order: per-sample shape
+// (H, W, C) or (F,), batch first. The network owns every activation and
+// gradient buffer and hands layers raw pointers into them; a layer owns its
+// parameters, its primitives and the state that must survive from forward
+// to backward (pooling workspace, dropout mask). A layer object may belong
+// to several networks (a model and the feature-map model made from its
+// layers share weights, as in Keras); a network prepares each layer for its
+// batch before every pass.
 #pragma once
 
 #include "activation.hpp"
+#include "config.hpp"
 #include "param.hpp"
 
 #include <cstdint>
@@ -26,52 +33,83 @@ struct ForwardMode {
   bool for_backward = false;
 };
 
-inline int64_t shape_size(const Shape& s) {
-  int64_t n = 1;
-  for (auto d : s) n *= d;
-  return n;
-}
+// Product of the dimensions; throws std::invalid_argument when it does not
+// fit in int64 (a hostile config such as Dense(2**40) on a large input).
+int64_t shape_size(const Shape& s);
+// a * b, throwing std::invalid_argument on int64 overflow (what: for the message).
+int64_t checked_mul(int64_t a, int64_t b, const char* what);
 std::string shape_str(const Shape& s);
+
+using Sources = std::vector<const float*>;  // one per input of the node
+using SourceGrads = std::vector<float*>;    // null: that input needs no gradient
 
 class Layer {
  public:
+  explicit Layer(Config config) : config_(std::move(config)) {}
   virtual ~Layer() = default;
-  virtual const char* kind() const = 0;
+  Layer(const Layer&) = delete;
+  Layer& operator=(const Layer&) = delete;
 
-  // Checks the input shape and creates the parameters; returns the output
-  // shape. Throws std::invalid_argument when the input does not fit.
-  virtual Shape build(const Shape& input) = 0;
-  // Builds primitives for a batch size (no-op if unchanged).
+  // Keras's class name ("Conv2D").
+  const std::string& kind() const { return config_.owner(); }
+  // The normalised arguments the layer was made from.
+  const Config& config() const { return config_; }
+
+  // How many inputs a call takes: 1 for most layers, kAnyArity (two or
+  // more) for merge layers.
+  static constexpr int kAnyArity = -1;
+  virtual int arity() const { return 1; }
+
+  // Checks the input shapes, creates the parameters the first time, and
+  // returns the output shape. A built layer accepts only the shapes it was
+  // built for. Throws std::invalid_argument when the inputs do not fit.
+  Shape build(const std::vector<Shape>& inputs);
+  bool built() const { return built_; }
+  const std::vector<Shape>& input_shapes() const { return inputs_; }
+  const Shape& output_shape() const { return output_; }
+
+  // Builds primitives for a batch size; a no-op when unchanged.
   virtual void prepare(int64_t batch) = 0;
 
-  // dst = layer(src).                               [N, in] -> [N, out]
-  virtual void forward(const float* src, float* dst, const ForwardMode& mode) = 0;
-  // Accumulates nothing: overwrites each param's grad for this batch, and
-  // writes diff_src unless it is null (first layer needs none).
-  //                                     [N, out] -> [N, in] (+ param grads)
-  virtual void backward(const float* src, const float* dst, const float* diff_dst,
-                        float* diff_src) = 0;
+  // dst = layer(src...).                      [N, *in_i] -> [N, *out]
+  virtual void forward(const Sources& src, float* dst, const ForwardMode& mode) = 0;
+  // Overwrites each parameter's grad for this batch and writes each
+  // non-null diff_src[i].           [N, *out] -> [N, *in_i] (+ param grads)
+  virtual void backward(const Sources& src, const float* dst, const float* diff_dst,
+                        const SourceGrads& diff_src) = 0;
 
-  // True when output is the input's memory reinterpreted (Flatten, Reshape).
+  // True when the output is the input's memory seen with another shape
+  // (Flatten, Reshape): the network aliases it and never calls forward.
   virtual bool is_view() const { return false; }
+  // Parameters in Keras's weight order (get_weights / set_weights).
   virtual std::vector<Param*> params() { return {}; }
 
   // The activation this layer ends in. Keras's softmax and sigmoid attach
   // their inputs to their outputs as logits, and its cross-entropies use
-  // those; the network then asks the last layer to stop at the logits.
+  // those; the network then asks the layer to stop at the logits.
   virtual Activation output_activation() const { return Activation::linear; }
   virtual void set_emit_logits(bool) {}
   // Needs a random stream (dropout); the network provides a seed per batch.
   virtual void set_seed(uint64_t) {}
-
-  const Shape& input_shape() const { return input_; }
-  const Shape& output_shape() const { return output_; }
+  // BatchNormalization runs in inference mode when its layer is frozen, as
+  // in Keras; other layers ignore freezing in their forward pass.
+  virtual bool frozen_means_inference() const { return false; }
 
  protected:
-  Shape input_, output_;
+  // What the first build() calls: checks the shapes, creates the
+  // parameters and returns the output shape.
+  virtual Shape infer(const std::vector<Shape>& inputs) = 0;
+  const Shape& input() const { return inputs_.at(0); }
+
+  Config config_;
+  Shape output_;
   int64_t batch_ = -1;
+
+ private:
+  std::vector<Shape> inputs_;
+  bool built_ = false;
 };
 
-using LayerPtr = std::unique_ptr<Layer>;
+using LayerPtr = std::shared_ptr<Layer>;
 
 }  // namespace fmnistcpp

@@ -1,94 +1,79 @@
+// The graph: building it, compiling it, and one batch's forward, losses and
+// backward. The loops over batches are in passes.cpp.
 #include "network.hpp"
 
-#include "denormals.hpp"
+#include "cross_entropy.hpp"
 #include "random.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <numeric>
-#include <sstream>
+#include <set>
 #include <stdexcept>
 
 namespace fmnistcpp {
 
-static constexpr ForwardMode kTrain{true, true};
-static constexpr ForwardMode kInfer{false, false};
+// Slot numbers <= kInputSlot name the caller's input-gradient buffers
+// (input i is kInputSlot - i); -1 means "none".
+constexpr int kInputSlot = -2;
 
-std::string shape_str(const Shape& s) {
-  std::ostringstream o;
-  o << "(";
-  for (size_t i = 0; i < s.size(); ++i) o << (i ? ", " : "") << s[i];
-  if (s.size() == 1) o << ",";
-  o << ")";
-  return o.str();
+Network::Network(std::vector<Shape> input_shapes) : input_shapes_(std::move(input_shapes)) {
+  if (input_shapes_.empty()) throw std::invalid_argument("a model needs at least one input");
+  for (const Shape& s : input_shapes_) {
+    for (auto d : s)
+      if (d <= 0) throw std::invalid_argument("input shape must be positive, got " + shape_str(s));
+    shape_size(s);
+    tensor_shape_.push_back(s);
+    producer_.push_back(-1);
+  }
+  tensor_buf_.resize(input_shapes_.size());
+  tensor_ptr_.resize(input_shapes_.size(), nullptr);
+  for (const Shape& s : input_shapes_) largest_tensor_ = std::max(largest_tensor_, shape_size(s));
 }
 
-Network::Network(Shape input_shape) : input_shape_(std::move(input_shape)) {
-  for (auto d : input_shape_)
-    if (d <= 0) throw std::invalid_argument("input shape must be positive, got " + shape_str(input_shape_));
+int Network::add(LayerPtr layer, std::vector<int> inputs, bool always_inference) {
+  for (const Node& n : nodes_)
+    if (n.layer == layer)
+      throw not_implemented("the layer " + layer->kind() +
+                            " is called twice in one model (shared weights); fmnistcpp models "
+                            "use each layer once");
+  std::vector<Shape> shapes;
+  for (int t : inputs) {
+    if (t < 0 || t >= static_cast<int>(tensor_shape_.size()))
+      throw std::invalid_argument("node input " + std::to_string(t) + " is not a tensor of this model");
+    shapes.push_back(tensor_shape_[t]);
+  }
+  const Shape out = layer->build(shapes);
+  const int id = static_cast<int>(tensor_shape_.size());
+  Node node{std::move(layer), std::move(inputs), id, always_inference};
+  node.src.resize(node.inputs.size());
+  node.diff_src.resize(node.inputs.size());
+  nodes_.push_back(std::move(node));
+  tensor_shape_.push_back(out);
+  producer_.push_back(static_cast<int>(nodes_.size()) - 1);
+  tensor_buf_.emplace_back();
+  tensor_ptr_.push_back(nullptr);
+  emits_logits_.push_back(false);
+  largest_tensor_ = std::max(largest_tensor_, shape_size(out));
+  capacity_ = backward_capacity_ = 0;  // buffers are re-sized on next use
+  planned_ = false;
+  return id;
 }
 
-const Shape& Network::output_shape() const {
-  return layers_.empty() ? input_shape_ : layers_.back()->output_shape();
-}
-
-const Shape& Network::add(LayerPtr layer) {
-  layer->build(output_shape());
-  if (first_trainable_ < 0 && !layer->params().empty())
-    first_trainable_ = static_cast<int64_t>(layers_.size());
-  layers_.push_back(std::move(layer));
-  outputs_.emplace_back();
-  output_ptr_.push_back(nullptr);
-  capacity_ = backward_capacity_ = 0;  // buffers are re-sized for the new chain on next use
-  batch_ = 0;
-  return layers_.back()->output_shape();
-}
-
-std::vector<Param*> Network::params() {
-  std::vector<Param*> trainable;
-  for (auto& l : layers_)
-    for (Param* p : l->params())
-      if (p->trainable) trainable.push_back(p);
-  return trainable;
+void Network::set_outputs(std::vector<int> tensors) {
+  if (tensors.empty()) throw std::invalid_argument("a model needs at least one output");
+  for (int t : tensors)
+    if (t < 0 || t >= static_cast<int>(tensor_shape_.size()))
+      throw std::invalid_argument("output " + std::to_string(t) + " is not a tensor of this model");
+  outputs_ = std::move(tensors);
+  planned_ = false;
 }
 
 std::vector<Param*> Network::all_params() {
   std::vector<Param*> all;
-  for (auto& l : layers_)
-    for (Param* p : l->params()) all.push_back(p);
+  for (Node& n : nodes_)
+    for (Param* p : n.layer->params()) all.push_back(p);
   return all;
-}
-
-void Network::compile(bool sparse_labels, bool from_logits, const OptimizerConfig& optimizer,
-                      std::vector<MetricSpec> metrics) {
-  if (layers_.empty()) throw std::invalid_argument("the model has no layers");
-  if (output_shape().size() != 1)
-    throw std::invalid_argument("cross-entropy needs a model output of shape (classes,), got " +
-                                shape_str(output_shape()));
-  for (const auto& m : metrics)
-    if (m.top_k < 0) throw std::invalid_argument("top-k metric needs k >= 1");
-  auto opt = std::make_unique<Optimizer>(optimizer);
-  sparse_labels_mode_ = sparse_labels;
-  // Keras 3 (keras/src/backend/tensorflow/nn.py, _get_logits) takes the
-  // logits a softmax or sigmoid output carries and computes a softmax
-  // cross-entropy from them, whatever from_logits says. Follow it.
-  output_activation_ = layers_.back()->output_activation();
-  const bool keras_logits =
-      output_activation_ == Activation::softmax || output_activation_ == Activation::sigmoid;
-  for (auto& l : layers_) l->set_emit_logits(false);
-  layers_.back()->set_emit_logits(keras_logits);
-  emits_logits_ = keras_logits;
-  batch_ = 0;  // primitives are rebuilt for the new output
-  loss_.set_input_is_logits(keras_logits || from_logits);
-  metrics_ = std::move(metrics);
-  optimizer_ = std::move(opt);
-  // A new optimizer starts from zero moments, as a freshly compiled Keras
-  // model does.
-  for (Param* p : params()) {
-    p->slot1.clear();
-    p->slot2.clear();
-  }
 }
 
 Optimizer& Network::optimizer() {
@@ -96,273 +81,361 @@ Optimizer& Network::optimizer() {
   return *optimizer_;
 }
 
+void Network::compile(std::vector<Target> targets, std::unique_ptr<Optimizer> optimizer,
+                      std::vector<bool> frozen, const std::vector<std::pair<int, int>>& order) {
+  if (nodes_.empty()) throw std::invalid_argument("the model has no layers");
+  if (frozen.size() != nodes_.size())
+    throw std::invalid_argument("compile: frozen flags for " + std::to_string(frozen.size()) +
+                                " nodes, the model has " + std::to_string(nodes_.size()));
+  if (targets.empty()) throw std::invalid_argument("compile needs a loss for at least one output");
+  std::vector<int> consumers(tensor_shape_.size(), 0);
+  for (const Node& n : nodes_)
+    for (int t : n.inputs) ++consumers[t];
+  // Keras 3 (keras/src/backend/tensorflow/nn.py, _get_logits) takes the
+  // logits a softmax or sigmoid output carries and computes its
+  // cross-entropy from them, whatever from_logits says. Follow it, where
+  // the output feeds nothing else and every loss on it agrees.
+  std::vector<bool> emit(nodes_.size(), false), refuse(nodes_.size(), false);
+  for (const Target& tg : targets) {
+    if (tg.output < 0 || tg.output >= static_cast<int>(outputs_.size()))
+      throw std::invalid_argument("compile: no model output " + std::to_string(tg.output));
+    const int t = outputs_[tg.output];
+    const int k = producer_[t];
+    if (k < 0 || consumers[t] > 0) continue;
+    (tg.loss->takes_logits_of(nodes_[k].layer->output_activation()) ? emit : refuse)[k] = true;
+  }
+  for (Target& tg : targets) {
+    const int k = producer_[outputs_[tg.output]];
+    if (k >= 0 && emit[k] && !refuse[k]) tg.loss->set_input_is_logits(true);
+  }
+  for (size_t k = 0; k < nodes_.size(); ++k) {
+    emits_logits_[k] = emit[k] && !refuse[k];
+    nodes_[k].frozen = frozen[k];
+  }
+  trainable_.clear();
+  for (Node& n : nodes_)
+    if (!n.frozen)
+      for (Param* p : n.layer->params())
+        if (p->trainable) trainable_.push_back(p);
+  if (!order.empty()) {
+    std::vector<Param*> ordered;
+    for (const auto& [k, i] : order) {
+      if (k < 0 || k >= static_cast<int>(nodes_.size()))
+        throw std::invalid_argument("compile: no node " + std::to_string(k));
+      auto ps = nodes_[k].layer->params();
+      if (i < 0 || i >= static_cast<int>(ps.size()))
+        throw std::invalid_argument("compile: no parameter " + std::to_string(i) + " in node " +
+                                    std::to_string(k));
+      ordered.push_back(ps[i]);
+    }
+    std::vector<Param*> a = ordered, b = trainable_;
+    std::sort(a.begin(), a.end());
+    std::sort(b.begin(), b.end());
+    if (a != b)
+      throw std::logic_error("compile: the trainable weights Python lists are not the ones the "
+                             "network trains");
+    trainable_ = std::move(ordered);
+  }
+  // A new optimizer starts from zero state, as a freshly compiled Keras
+  // model's does.
+  optimizer->build(trainable_);
+  targets_ = std::move(targets);
+  optimizer_ = std::move(optimizer);
+  probs_.resize(targets_.size());
+  dense_labels_.resize(targets_.size());
+  sparse_labels_.resize(targets_.size());
+  batch_labels_.resize(targets_.size());
+  capacity_ = backward_capacity_ = 0;
+  planned_ = false;
+}
+
 void Network::reserve_batch(int64_t batch, bool with_backward) {
   if (batch > capacity_) {
-    for (size_t i = 0; i < layers_.size(); ++i)
-      if (!layers_[i]->is_view()) outputs_[i].reserve(batch * shape_size(layers_[i]->output_shape()));
-    probs_.reserve(batch * output_size());
+    for (size_t t = 0; t < tensor_shape_.size(); ++t) {
+      const int k = producer_[t];
+      if (k < 0 || !nodes_[k].layer->is_view())
+        tensor_buf_[t].reserve(checked_mul(batch, shape_size(tensor_shape_[t]), "a batch"));
+    }
+    for (size_t ti = 0; ti < targets_.size(); ++ti)
+      probs_[ti].reserve(batch * shape_size(output_shape(targets_[ti].output)));
     capacity_ = batch;
   }
   // Only passes that run backward (training, gradients) need the gradient
-  // buffers, and training's gathered input rows and labels.
+  // slots and the gathered labels.
   if (with_backward && batch > backward_capacity_) {
-    int64_t largest = shape_size(input_shape_);
-    input_.reserve(batch * largest);
-    for (auto& l : layers_) largest = std::max(largest, shape_size(l->output_shape()));
-    diff_a_.reserve(batch * largest);
-    diff_b_.reserve(batch * largest);
-    dense_labels_.reserve(batch * output_size());
-    sparse_labels_.resize(batch);
+    slots_.resize(num_slots_);
+    for (auto& s : slots_) s.reserve(checked_mul(batch, largest_tensor_, "a batch"));
+    for (size_t ti = 0; ti < targets_.size(); ++ti) {
+      dense_labels_[ti].reserve(batch * shape_size(output_shape(targets_[ti].output)));
+      sparse_labels_[ti].resize(batch);
+    }
+    batch_weights_.resize(batch);
     backward_capacity_ = batch;
   }
-  if (batch != batch_) {
-    for (auto& l : layers_) l->prepare(batch);
-    batch_ = batch;
+  // Every batch: a layer may have served another network since the last one.
+  for (size_t k = 0; k < nodes_.size(); ++k) {
+    nodes_[k].layer->set_emit_logits(emits_logits_[k]);
+    nodes_[k].layer->prepare(batch);
   }
+  batch_ = batch;
 }
 
-void Network::gather(const float* x, const Labels& y, const int64_t* rows, int64_t m) {
-  const int64_t in = shape_size(input_shape_);
-  const int64_t k = output_size();
-  float* dst = input_.data();
-#pragma omp parallel for schedule(static) if (m * in > 32768)
-  for (int64_t i = 0; i < m; ++i)
-    std::memcpy(dst + i * in, x + rows[i] * in, in * sizeof(float));
-  batch_labels_ = Labels{};
-  if (y.is_sparse()) {
-    for (int64_t i = 0; i < m; ++i) sparse_labels_[i] = y.sparse[rows[i]];
-    batch_labels_.sparse = sparse_labels_.data();
-  } else if (y.dense) {
-    for (int64_t i = 0; i < m; ++i)
-      std::memcpy(dense_labels_.data() + i * k, y.dense + rows[i] * k, k * sizeof(float));
-    batch_labels_.dense = dense_labels_.data();
-  }
-}
-
-const float* Network::forward(const float* input, const ForwardMode& mode, uint64_t seed) {
-  batch_input_ = input;
-  const float* src = input;
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    Layer& l = *layers_[i];
-    if (l.is_view()) {
-      output_ptr_[i] = src;
+void Network::forward(const ForwardMode& mode, uint64_t seed) {
+  for (size_t k = 0; k < nodes_.size(); ++k) {
+    Node& n = nodes_[k];
+    for (size_t j = 0; j < n.inputs.size(); ++j) n.src[j] = tensor_ptr_[n.inputs[j]];
+    if (n.layer->is_view()) {
+      tensor_ptr_[n.output] = n.src[0];
       continue;
     }
-    if (mode.training) l.set_seed(mix64(seed ^ mix64(i + 1)));
-    float* dst = outputs_[i].data();
-    l.forward(src, dst, mode);
-    output_ptr_[i] = dst;
-    src = dst;
+    ForwardMode m = mode;
+    if (n.always_inference || (n.frozen && n.layer->frozen_means_inference())) m.training = false;
+    if (mode.training) n.layer->set_seed(mix64(seed ^ mix64(k + 1)));
+    float* dst = tensor_buf_[n.output].data();
+    n.layer->forward(n.src, dst, m);
+    tensor_ptr_[n.output] = dst;
   }
-  return src;
 }
 
-void Network::backward(float* input_grad) {
-  const float* diff = diff_a_.data();
-  // Views (Flatten, Reshape) reinterpret the gradient's memory as they did
-  // the output's, so they are skipped; the first computing layer writes
-  // straight into input_grad.
-  int64_t first_compute = -1;
-  for (size_t i = 0; i < layers_.size(); ++i)
-    if (!layers_[i]->is_view()) {
-      first_compute = static_cast<int64_t>(i);
-      break;
+float* Network::slot(int s, const std::vector<float*>& input_grads) {
+  if (s >= 0) return slots_[s].data();
+  if (s <= kInputSlot) return input_grads.at(kInputSlot - s);
+  return nullptr;
+}
+
+// Adds n floats of `from` into `into`.
+static void add_into(float* into, const float* from, int64_t n) {
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (int64_t i = 0; i < n; ++i) into[i] += from[i];
+}
+
+void Network::losses(int64_t m, bool with_grad, EpochLogs& logs) {
+  static const std::vector<float*> no_inputs;
+  double total = 0.0;
+  for (size_t ti = 0; ti < targets_.size(); ++ti) {
+    Target& tg = targets_[ti];
+    const int64_t k = shape_size(output_shape(tg.output));
+    const GradStep* step = nullptr;
+    if (with_grad)
+      for (const GradStep& s : plan_)
+        if (s.node < 0 && s.target == static_cast<int>(ti)) step = &s;
+    float* grad = step ? slot(step->write_slot[0], no_inputs) : nullptr;
+    // For loss weight 1 this is exactly 1/m, as Keras's mean.
+    const float grad_scale = tg.weight * (1.f / static_cast<float>(m));
+    const double l = tg.loss->forward_backward(tensor_ptr_[outputs_[tg.output]], batch_labels_[ti],
+                                               batch_weight_ptr_, m, k, grad_scale, grad,
+                                               probs_[ti].data());
+    if (step && step->add_into[0] != -1) add_into(slot(step->add_into[0], no_inputs), grad, m * k);
+    logs.target_loss_sum[ti] += l;
+    total += static_cast<double>(tg.weight) * l;
+    for (auto& metric : tg.metrics) metric->update(probs_[ti].data(), batch_labels_[ti], nullptr, m, k);
+    for (auto& metric : tg.weighted_metrics)
+      metric->update(probs_[ti].data(), batch_labels_[ti], batch_weight_ptr_, m, k);
+  }
+  logs.loss_sum += total;
+}
+
+void Network::backward(const std::vector<float*>& input_grads) {
+  for (const GradStep& s : plan_) {
+    if (s.node < 0) continue;  // loss gradients: written by losses()
+    Node& n = nodes_[s.node];
+    const float* diff_dst = slot(s.dst_slot, input_grads);
+    for (size_t j = 0; j < n.inputs.size(); ++j) n.diff_src[j] = slot(s.write_slot[j], input_grads);
+    if (n.layer->is_view()) {  // the identity on the flat buffer
+      const int64_t size = batch_ * shape_size(tensor_shape_[n.output]);
+      if (n.diff_src[0]) std::memcpy(n.diff_src[0], diff_dst, size * sizeof(float));
+    } else {
+      n.layer->backward(n.src, tensor_ptr_[n.output], diff_dst, n.diff_src);
     }
-  for (int64_t i = static_cast<int64_t>(layers_.size()) - 1; i >= 0; --i) {
-    Layer& l = *layers_[i];
-    if (l.is_view()) continue;
-    const float* src = i == 0 ? batch_input_ : output_ptr_[i - 1];
-    float* diff_src = nullptr;
-    if (i == first_compute) {
-      diff_src = input_grad;
-    } else if (i > first_trainable_ || input_grad) {
-      diff_src = diff == diff_a_.data() ? diff_b_.data() : diff_a_.data();
+    for (size_t j = 0; j < n.inputs.size(); ++j)
+      if (s.add_into[j] != -1)
+        add_into(slot(s.add_into[j], input_grads), n.diff_src[j],
+                 batch_ * shape_size(tensor_shape_[n.inputs[j]]));
+  }
+}
+
+// The backward sweep, planned once per compile: which nodes run backward
+// (those that learn or lie between a learning node and a loss), where each
+// gradient goes, and which gradient buffers ("slots") can be reused. A
+// tensor's gradient is written by its first writer and added to by the
+// others (a tensor read by several nodes, a residual connection); a slot is
+// freed once the tensor's producer has run, so a chain of layers needs two
+// slots, as a Sequential did. A view (Flatten) whose input has no other
+// writer shares its input's slot and costs nothing.
+void Network::plan_backward(bool input_grads) {
+  const size_t T = tensor_shape_.size(), I = input_shapes_.size();
+  std::vector<bool> needs(T, false), reaches(T, false), exec(nodes_.size(), false);
+  for (size_t i = 0; i < I; ++i) needs[i] = input_grads;
+  for (const Node& n : nodes_) {
+    bool learns = false;
+    if (!n.frozen)
+      for (Param* p : n.layer->params()) learns = learns || p->trainable;
+    bool upstream = false;
+    for (int t : n.inputs) upstream = upstream || needs[t];
+    needs[n.output] = learns || upstream;
+  }
+  for (const Target& tg : targets_) reaches[outputs_[tg.output]] = true;
+  for (size_t k = nodes_.size(); k-- > 0;)
+    if (reaches[nodes_[k].output])
+      for (int t : nodes_[k].inputs) reaches[t] = true;
+  std::vector<int> writers(T, 0);
+  for (const Target& tg : targets_)
+    if (needs[outputs_[tg.output]]) ++writers[outputs_[tg.output]];
+  for (size_t k = 0; k < nodes_.size(); ++k) {
+    exec[k] = needs[nodes_[k].output] && reaches[nodes_[k].output];
+    if (exec[k])
+      for (int t : nodes_[k].inputs)
+        if (needs[t]) ++writers[t];
+  }
+  std::vector<int> alias(T, -1);
+  for (size_t k = 0; k < nodes_.size(); ++k) {
+    const Node& n = nodes_[k];
+    if (exec[k] && n.layer->is_view() && needs[n.inputs[0]] && writers[n.inputs[0]] == 1)
+      alias[n.output] = n.inputs[0];
+  }
+  auto root = [&](int t) {
+    while (alias[t] >= 0) t = alias[t];
+    return t;
+  };
+
+  std::vector<int> slot_of(T, -1), free_slots;
+  std::vector<bool> written(T, false);
+  int count = 0;
+  auto acquire = [&]() {
+    if (free_slots.empty()) return count++;
+    const int s = free_slots.back();
+    free_slots.pop_back();
+    return s;
+  };
+  auto slot_for = [&](int t) {
+    const int r = root(t);
+    if (r < static_cast<int>(I)) return kInputSlot - r;
+    if (slot_of[r] < 0) slot_of[r] = acquire();
+    return slot_of[r];
+  };
+  // Where the next write of d/d(tensor t) goes: its slot the first time,
+  // else a scratch slot added into it (and freed) after the step.
+  auto place = [&](int t, GradStep& step) {
+    const int r = root(t);
+    if (!written[r]) {
+      written[r] = true;
+      step.write_slot.push_back(slot_for(t));
+      step.add_into.push_back(-1);
+    } else {
+      const int scratch = acquire();
+      step.write_slot.push_back(scratch);
+      step.add_into.push_back(slot_for(t));
+      free_slots.push_back(scratch);  // free after this step; nothing else is acquired in it
     }
-    l.backward(src, output_ptr_[i], diff, diff_src);
-    if (!diff_src) return;  // nothing before this layer learns, or input_grad is written
-    diff = diff_src;
+  };
+
+  plan_.clear();
+  for (size_t ti = 0; ti < targets_.size(); ++ti) {
+    const int t = outputs_[targets_[ti].output];
+    if (!needs[t]) continue;
+    GradStep step;
+    step.target = static_cast<int>(ti);
+    place(t, step);
+    plan_.push_back(std::move(step));
   }
-  if (input_grad)  // the chain is views only
-    std::memcpy(input_grad, diff, batch_ * shape_size(input_shape_) * sizeof(float));
-}
-
-void Network::finish_outputs(const float* out, int64_t m, float* dst) {
-  if (emits_logits_ && output_activation_ == Activation::softmax) {
-    softmax_rows(out, dst, m, output_size());
-  } else if (emits_logits_) {
-    const int64_t n = m * output_size();
-    for (int64_t i = 0; i < n; ++i) dst[i] = 1.f / (1.f + std::exp(-out[i]));
-  } else {
-    std::memcpy(dst, out, m * output_size() * sizeof(float));
+  for (size_t k = nodes_.size(); k-- > 0;) {
+    const Node& n = nodes_[k];
+    if (!exec[k] || alias[n.output] >= 0) continue;
+    GradStep step;
+    step.node = static_cast<int>(k);
+    step.dst_slot = slot_for(n.output);
+    // Scratch slots taken for this step must differ from each other and
+    // from dst: hold them until the step is planned.
+    std::vector<int> scratch_free;
+    for (int t : n.inputs) {
+      if (!needs[t]) {
+        step.write_slot.push_back(-1);
+        step.add_into.push_back(-1);
+        continue;
+      }
+      const size_t before = free_slots.size();
+      place(t, step);
+      if (free_slots.size() > before) {  // a scratch: keep it taken within the step
+        scratch_free.push_back(free_slots.back());
+        free_slots.pop_back();
+      }
+    }
+    free_slots.insert(free_slots.end(), scratch_free.begin(), scratch_free.end());
+    if (root(n.output) == n.output) free_slots.push_back(step.dst_slot);
+    plan_.push_back(std::move(step));
   }
+  num_slots_ = count;
+  planned_ = true;
+  planned_input_grads_ = input_grads;
+  backward_capacity_ = 0;  // the slot count may have changed
 }
 
-static void check_labels(const Labels& y, int64_t n, int64_t k) {
-  if (!y.is_sparse()) return;
-  for (int64_t i = 0; i < n; ++i)
-    if (y.sparse[i] < 0 || y.sparse[i] >= k)
-      throw std::invalid_argument("label " + std::to_string(y.sparse[i]) + " at index " +
-                                  std::to_string(i) + " is outside [0, " + std::to_string(k) +
-                                  ")");
+void Network::finish_output(size_t o, int64_t m, float* dst) const {
+  const int t = outputs_[o];
+  const int64_t size = m * shape_size(tensor_shape_[t]);
+  const int k = producer_[t];
+  if (k >= 0 && emits_logits_[k]) {
+    if (nodes_[k].layer->output_activation() == Activation::softmax) {
+      const int64_t classes = tensor_shape_[t].back();
+      softmax_rows(tensor_ptr_[t], dst, size / classes, classes);
+    } else {
+      const float* z = tensor_ptr_[t];
+      for (int64_t i = 0; i < size; ++i) dst[i] = 1.f / (1.f + std::exp(-z[i]));
+    }
+    return;
+  }
+  std::memcpy(dst, tensor_ptr_[t], size * sizeof(float));
 }
 
-// Keras's kernel_regularizer=l2(f): the model's losses gain f * sum(w^2)
-// (float32, the weights as they are in the forward pass), in training and
-// in evaluate (compute_loss adds self.losses), and the gradient gains
-// f * (2 * w), TF's Square gradient scaled by f.
-static double l2_penalty(const std::vector<Param*>& ps, bool add_grad) {
+// Keras's regularizers: the model's losses gain l1 * sum|w| + l2 * sum(w^2)
+// of each trainable weight (float32, the weights as they are in the forward
+// pass), in training and in evaluate; the gradient gains l1 * sign(w) +
+// l2 * (2 * w), TF's gradients of those ops.
+double Network::penalty(bool add_grad) {
   float total = 0.f;
-  for (Param* p : ps) {
-    if (p->l2 == 0.f) continue;
+  for (Param* p : trainable_) {
+    if (p->l1 == 0.f && p->l2 == 0.f) continue;
     const float* w = p->value.data();
-    double sum = 0.0;
-    for (int64_t i = 0; i < p->size(); ++i) sum += double(w[i]) * double(w[i]);
-    total += p->l2 * static_cast<float>(sum);
+    double sum_abs = 0.0, sum_sq = 0.0;
+    for (int64_t i = 0; i < p->size(); ++i) {
+      sum_abs += std::fabs(double(w[i]));
+      sum_sq += double(w[i]) * double(w[i]);
+    }
+    if (p->l1 != 0.f) total += p->l1 * static_cast<float>(sum_abs);
+    if (p->l2 != 0.f) total += p->l2 * static_cast<float>(sum_sq);
     if (add_grad) {
       float* g = p->grad.data();
-      for (int64_t i = 0; i < p->size(); ++i) g[i] += p->l2 * (2.f * w[i]);
+      for (int64_t i = 0; i < p->size(); ++i) {
+        if (p->l1 != 0.f) g[i] += p->l1 * (w[i] > 0.f ? 1.f : (w[i] < 0.f ? -1.f : 0.f));
+        if (p->l2 != 0.f) g[i] += p->l2 * (2.f * w[i]);
+      }
     }
   }
   return total;
 }
 
-static void check_batch(int64_t n, int64_t batch_size) {
-  if (n <= 0) throw std::invalid_argument("no samples: the arrays are empty");
-  if (batch_size <= 0) throw std::invalid_argument("batch_size must be positive");
-}
-
-int64_t Network::check_labelled_pass(const Labels& y, int64_t n, int64_t batch_size) const {
-  check_batch(n, batch_size);
-  if (!compiled()) throw std::logic_error("the model is not compiled");
-  const int64_t k = output_size();
-  check_labels(y, n, k);
-  return k;
-}
-
-EpochLogs Network::fit_epoch(const float* x, const Labels& y, int64_t n, int64_t batch_size,
-                             bool shuffle, uint64_t seed, const ProgressFn& progress) {
-  FlushDenormals flush;  // as TensorFlow computes
-  const int64_t k = check_labelled_pass(y, n, batch_size);
-  std::vector<int64_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  if (shuffle) {
-    // Fisher-Yates from a seeded hash: the same order on every platform.
-    for (int64_t i = n - 1; i > 0; --i)
-      std::swap(order[i], order[mix64(seed ^ mix64(uint64_t(i))) % uint64_t(i + 1)]);
+void Network::reset_metrics() {
+  for (Target& tg : targets_) {
+    for (auto& m : tg.metrics) m->reset();
+    for (auto& m : tg.weighted_metrics) m->reset();
   }
-  std::vector<Param*> ps = params();
+}
+
+void Network::read_metrics(EpochLogs& logs) const {
+  size_t i = 0;
+  for (const Target& tg : targets_)
+    for (const auto& m : tg.metrics) logs.metrics[i++] = m->result();
+  for (const Target& tg : targets_)
+    for (const auto& m : tg.weighted_metrics) logs.metrics[i++] = m->result();
+}
+
+EpochLogs Network::new_logs() const {
   EpochLogs logs;
-  logs.correct.assign(metrics_.size(), 0);
-  const int64_t num_batches = (n + batch_size - 1) / batch_size;
-  for (int64_t b = 0; b < num_batches; ++b) {
-    const int64_t start = b * batch_size;
-    const int64_t m = std::min(batch_size, n - start);
-    reserve_batch(m, true);
-    gather(x, y, order.data() + start, m);
-    const float* out = forward(input_.data(), kTrain, mix64(seed + 0x5eed + uint64_t(b)));
-    logs.loss_sum += loss_.forward_backward(out, batch_labels_, m, k, diff_a_.data(), probs_.data());
-    count_correct(metrics_, probs_.data(), batch_labels_, m, k, logs.correct);
-    backward(nullptr);
-    logs.loss_sum += l2_penalty(ps, true) * m;  // the batch's mean loss gains it once
-    optimizer_->step(ps);
-    logs.samples += m;
-    logs.batches = b + 1;
-    if (progress && progress(b + 1, num_batches, logs)) break;
-  }
+  logs.target_loss_sum.assign(targets_.size(), 0.0);
+  size_t count = 0;
+  for (const Target& tg : targets_) count += tg.metrics.size() + tg.weighted_metrics.size();
+  logs.metrics.assign(count, 0.0);
   return logs;
-}
-
-// Inference runs on chunks of several of the caller's batches: per-sample
-// results do not depend on how samples are grouped (up to summation order in
-// the loss), and larger batches keep oneDNN's kernels busier and pay the
-// per-primitive overhead less often. Progress still counts caller batches.
-static int64_t inference_rows(int64_t batch_size) {
-  constexpr int64_t kRows = 256;
-  return batch_size >= kRows ? batch_size : (kRows + batch_size - 1) / batch_size * batch_size;
-}
-
-// Labels of rows [start, ...) of y.
-static Labels labels_from_row(const Labels& y, int64_t start, int64_t k) {
-  Labels out;
-  if (y.sparse) out.sparse = y.sparse + start;
-  if (y.dense) out.dense = y.dense + start * k;
-  return out;
-}
-
-EpochLogs Network::evaluate(const float* x, const Labels& y, int64_t n, int64_t batch_size,
-                            const ProgressFn& progress) {
-  FlushDenormals flush;  // as TensorFlow computes
-  const int64_t k = check_labelled_pass(y, n, batch_size);
-  EpochLogs logs;
-  logs.correct.assign(metrics_.size(), 0);
-  // The weights do not change during evaluation: their penalty is one number.
-  const double penalty = l2_penalty(params(), false);
-  const int64_t in = shape_size(input_shape_);
-  const int64_t rows = inference_rows(batch_size);
-  const int64_t num_batches = (n + batch_size - 1) / batch_size;
-  for (int64_t start = 0; start < n; start += rows) {
-    const int64_t m = std::min(rows, n - start);
-    reserve_batch(m, false);
-    // The rows are contiguous: the network reads x and y in place.
-    const Labels labels = labels_from_row(y, start, k);
-    const float* out = forward(x + start * in, kInfer, 0);
-    logs.loss_sum += loss_.forward_backward(out, labels, m, k, nullptr, probs_.data());
-    logs.loss_sum += penalty * m;
-    count_correct(metrics_, probs_.data(), labels, m, k, logs.correct);
-    logs.samples += m;
-    logs.batches = (start + m + batch_size - 1) / batch_size;
-    if (progress && progress(logs.batches, num_batches, logs)) break;
-  }
-  return logs;
-}
-
-void Network::predict(const float* x, int64_t n, int64_t batch_size, float* out,
-                      const ProgressFn& progress) {
-  FlushDenormals flush;  // as TensorFlow computes
-  check_batch(n, batch_size);
-  const int64_t k = output_size();
-  const int64_t in = shape_size(input_shape_);
-  const int64_t rows = inference_rows(batch_size);
-  EpochLogs logs;
-  const int64_t num_batches = (n + batch_size - 1) / batch_size;
-  for (int64_t start = 0; start < n; start += rows) {
-    const int64_t m = std::min(rows, n - start);
-    reserve_batch(m, false);
-    finish_outputs(forward(x + start * in, kInfer, 0), m, out + start * k);
-    logs.samples += m;
-    logs.batches = (start + m + batch_size - 1) / batch_size;
-    if (progress && progress(logs.batches, num_batches, logs)) break;
-  }
-}
-
-double Network::loss_and_gradients(const float* x, const Labels& y, int64_t n, bool training,
-                                   uint64_t seed, float* input_grad) {
-  FlushDenormals flush;  // as TensorFlow computes
-  const int64_t k = check_labelled_pass(y, n, n);
-  reserve_batch(n, true);  // for the gradient buffers; x and y are read in place
-  const float* out = forward(x, ForwardMode{training, true}, seed);
-  double total = loss_.forward_backward(out, y, n, k, diff_a_.data(), probs_.data());
-  backward(input_grad);
-  return total / n + l2_penalty(params(), true);
-}
-
-std::vector<std::vector<float>> Network::layer_outputs(const float* x, int64_t n) {
-  FlushDenormals flush;  // as TensorFlow computes
-  check_batch(n, n);
-  reserve_batch(n, false);
-  forward(x, kInfer, 0);
-  std::vector<std::vector<float>> result;
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    const int64_t size = n * shape_size(layers_[i]->output_shape());
-    std::vector<float> o(size);
-    if (i + 1 == layers_.size()) {
-      finish_outputs(output_ptr_[i], n, o.data());
-    } else {
-      std::memcpy(o.data(), output_ptr_[i], size * sizeof(float));
-    }
-    result.push_back(std::move(o));
-  }
-  return result;
 }
 
 }  // namespace fmnistcpp

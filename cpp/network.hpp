@@ -1,11 +1,16 @@
-// A Sequential model in C++: the layer chain, its buffers, the loss, the
-// metrics, the optimizer, and the loops over batches (fit, evaluate,
-// predict). Python never sees a batch: it calls one of these per epoch.
+// A model in C++: a directed acyclic graph of layer nodes over tensors, its
+// buffers, the losses and metrics of its outputs, the optimizer, and the
+// loops over batches (fit, evaluate, predict). Python never sees a batch:
+// it calls one of these per epoch. A Sequential model is the linear case.
+//
+// Tensors are numbered: 0 .. num_inputs-1 are the model's inputs, then one
+// per node, in the order nodes were added (which is a topological order,
+// since a node may only read tensors that exist).
 #pragma once
 
 #include "aligned_buffer.hpp"
-#include "cross_entropy.hpp"
 #include "layer.hpp"
+#include "loss.hpp"
 #include "metrics.hpp"
 #include "optimizer.hpp"
 
@@ -15,92 +20,171 @@
 
 namespace fmnistcpp {
 
+// Rows of one model input: float32 rows are read in place, uint8 and
+// float64 rows are converted to float32 a batch at a time as they are read,
+// so a large uint8 or float64 dataset never exists as float32 in full.
+enum class DType { f32, f64, u8 };
+struct InputArray {
+  const void* data = nullptr;
+  DType dtype = DType::f32;
+};
+
+// What a pass reads: one array per model input, labels for each output
+// that has a loss (in target order), optional per-sample weights.
+struct PassData {
+  std::vector<InputArray> x;
+  std::vector<Labels> y;
+  const float* sample_weight = nullptr;  // [n] or null
+  int64_t n = 0;
+};
+
+// What compile says about one model output.
+struct Target {
+  int output = 0;  // index into the network's outputs
+  LossPtr loss;
+  float weight = 1.f;                     // Keras's loss_weights
+  std::vector<MetricPtr> metrics;         // Keras's `metrics` (unweighted)
+  std::vector<MetricPtr> weighted_metrics;  // Keras's `weighted_metrics`
+};
+
 // Running sums over the batches of one pass; means are what Keras reports.
 struct EpochLogs {
-  double loss_sum = 0.0;
+  double loss_sum = 0.0;                // the model's loss (weighted sum + penalties) x rows
+  std::vector<double> target_loss_sum;  // each target's own loss x rows
+  std::vector<double> metrics;          // each target's metrics, then weighted ones
   int64_t samples = 0;
   int64_t batches = 0;
-  std::vector<int64_t> correct;  // per metric
   double loss() const { return samples ? loss_sum / samples : 0.0; }
-  double metric(size_t m) const { return samples ? double(correct[m]) / samples : 0.0; }
+  double target_loss(size_t t) const { return samples ? target_loss_sum[t] / samples : 0.0; }
 };
 
 // Called after every batch with (batches done, batches in the pass, logs).
 // Returns true to stop the pass after this batch. May throw (Ctrl-C, an
 // exception from a Python callback): the model is then consistent, since it
-// is only called between batches.
+// is only called between batches, with the engine lock released.
 using ProgressFn = std::function<bool(int64_t, int64_t, const EpochLogs&)>;
 
 class Network {
  public:
-  explicit Network(Shape input_shape);
+  explicit Network(std::vector<Shape> input_shapes);
+  Network(const Network&) = delete;
+  Network& operator=(const Network&) = delete;
 
-  // Builds the layer on the current output shape and appends it.
-  const Shape& add(LayerPtr layer);
-  const Shape& input_shape() const { return input_shape_; }
-  const Shape& output_shape() const;
-  size_t num_layers() const { return layers_.size(); }
-  Layer& layer(size_t i) { return *layers_.at(i); }
-  // Trainable params only (what the optimizer and gradients see).
-  std::vector<Param*> params();
-  // Every param, trainable or not, in Keras's weight order (get/set_weights).
+  // Adds a node computing layer(tensors `inputs`...): builds the layer on
+  // their shapes (a built layer must see the shapes it was built for) and
+  // returns the id of the node's output tensor. `always_inference`: the
+  // node runs in inference mode even in fit (Keras's layer(x, training=False)
+  // inside a model: dropout off, batch normalization on moving statistics).
+  int add(LayerPtr layer, std::vector<int> inputs, bool always_inference = false);
+  void set_outputs(std::vector<int> tensors);
+  size_t num_inputs() const { return input_shapes_.size(); }
+  size_t num_outputs() const { return outputs_.size(); }
+  size_t num_nodes() const { return nodes_.size(); }
+  const Shape& tensor_shape(int t) const { return tensor_shape_.at(t); }
+  const Shape& input_shape(size_t i) const { return input_shapes_.at(i); }
+  const Shape& output_shape(size_t o) const { return tensor_shape_.at(outputs_.at(o)); }
+  Layer& layer(size_t node) { return *nodes_.at(node).layer; }
+  // Every parameter once, in node order and each layer's order.
   std::vector<Param*> all_params();
 
-  void compile(bool sparse_labels, bool from_logits, const OptimizerConfig& optimizer,
-               std::vector<MetricSpec> metrics);
+  // One target per output that has a loss; `frozen[k]` for node k: its
+  // parameters are not updated and a BatchNormalization runs in inference
+  // mode (Keras's trainable=False, decided at compile as in Keras).
+  // `order` lists the trainable parameters as (node, index in the layer's
+  // params) in Keras's trainable_weights order, which the optimizer's state
+  // follows; empty means node order.
+  void compile(std::vector<Target> targets, std::unique_ptr<Optimizer> optimizer,
+               std::vector<bool> frozen,
+               const std::vector<std::pair<int, int>>& order = {});
   bool compiled() const { return optimizer_ != nullptr; }
   Optimizer& optimizer();
-  size_t num_metrics() const { return metrics_.size(); }
+  size_t num_targets() const { return targets_.size(); }
+  const Target& target(size_t t) const { return targets_.at(t); }
 
-  //   x [n, *input_shape], labels [n] or [n, K]
-  EpochLogs fit_epoch(const float* x, const Labels& y, int64_t n, int64_t batch_size,
-                      bool shuffle, uint64_t seed, const ProgressFn& progress);
-  EpochLogs evaluate(const float* x, const Labels& y, int64_t n, int64_t batch_size,
-                     const ProgressFn& progress);
-  //   x [n, *input_shape] -> out [n, *output_shape]
-  void predict(const float* x, int64_t n, int64_t batch_size, float* out,
-               const ProgressFn& progress);
+  EpochLogs fit_epoch(const PassData& data, int64_t batch_size, bool shuffle, uint64_t seed,
+                      const ProgressFn& progress);
+  EpochLogs evaluate(const PassData& data, int64_t batch_size, const ProgressFn& progress);
+  //   x: per input [n, *input_shape] -> out: per output [n, *output_shape].
+  // `training` runs dropout and batch statistics (model(x, training=True)).
+  void predict(const std::vector<InputArray>& x, int64_t n, int64_t batch_size,
+               const std::vector<float*>& out, const ProgressFn& progress,
+               bool training = false, uint64_t seed = 0);
 
-  // For tests: one batch of all n samples; fills every param's grad with
-  // d(mean loss)/d(param) and input_grad (if not null) with d/dx.
-  double loss_and_gradients(const float* x, const Labels& y, int64_t n, bool training,
-                            uint64_t seed, float* input_grad);
-  // For tests: every layer's output at inference, in order.
-  std::vector<std::vector<float>> layer_outputs(const float* x, int64_t n);
+  // For tests: one batch of all n rows; fills every trainable parameter's
+  // grad with d(loss)/d(param) and each non-null input_grads[i] with d/dx_i.
+  double loss_and_gradients(const PassData& data, bool training, uint64_t seed,
+                            const std::vector<float*>& input_grads);
+  // For tests: the value of every tensor at inference (inputs included).
+  std::vector<std::vector<float>> tensor_values(const std::vector<InputArray>& x, int64_t n);
 
  private:
-  // The checks every pass with labels starts with; returns the class count.
-  int64_t check_labelled_pass(const Labels& y, int64_t n, int64_t batch_size) const;
-  // Sizes buffers and primitives for a batch; `with_backward` also sizes the
-  // gradient buffers and the gathered input rows and labels.
+  struct Node {
+    LayerPtr layer;
+    std::vector<int> inputs;  // tensor ids
+    int output;               // tensor id
+    bool always_inference = false;
+    bool frozen = false;
+    Sources src;              // filled every forward
+    SourceGrads diff_src;     // filled every backward
+  };
+  // One step of the backward sweep, planned once per compile (see plan_backward).
+  struct GradStep {
+    int node = -1;     // -1: a loss gradient (target `target`)
+    int target = -1;
+    int dst_slot = -1;                  // where the node reads d/d(output)
+    std::vector<int> write_slot;        // per input: slot written, -1 none
+    std::vector<int> add_into;          // per input: slot to add write_slot into, -1 none
+    int release = -1;                   // slot free after this step
+  };
+
+  int64_t check_pass(const PassData& data, int64_t batch_size, bool labelled) const;
+  // Per batch, under the engine lock: buffers, primitives and per-layer
+  // state for this network (layers may have served another one since).
   void reserve_batch(int64_t batch, bool with_backward);
-  void gather(const float* x, const Labels& y, const int64_t* rows, int64_t m);
-  // Runs the chain on input (batch_ rows: input_ after a gather, or rows of
-  // the caller's array); returns the last layer's output.
-  const float* forward(const float* input, const ForwardMode& mode, uint64_t seed);
-  // diff_out is d(loss)/d(output) in diff_a_.
-  void backward(float* input_grad);
-  // Softmax the loss took over, put back for callers that want outputs.
-  void finish_outputs(const float* out, int64_t m, float* dst);
-  int64_t output_size() const { return shape_size(output_shape()); }
+  // Points the input tensors at rows [start, start + m) (converting
+  // non-float32 rows), or at gathered rows when `rows` is given.
+  void load_inputs(const std::vector<InputArray>& x, int64_t start, int64_t m,
+                   const int64_t* rows);
+  void load_labels(const PassData& data, int64_t start, int64_t m, const int64_t* rows);
+  void forward(const ForwardMode& mode, uint64_t seed);
+  // Losses and metrics of the batch; gradients when with_grad.
+  void losses(int64_t m, bool with_grad, EpochLogs& logs);
+  void backward(const std::vector<float*>& input_grads);
+  void plan_backward(bool input_grads);
+  float* slot(int s, const std::vector<float*>& input_grads);
+  // Softmax/sigmoid that a loss took over, put back for outputs.
+  void finish_output(size_t o, int64_t m, float* dst) const;
+  double penalty(bool add_grad);
+  void reset_metrics();
+  void read_metrics(EpochLogs& logs) const;
+  EpochLogs new_logs() const;
 
-  Shape input_shape_;
-  std::vector<LayerPtr> layers_;
-  std::vector<AlignedBuffer> outputs_;     // per layer; unused by views
-  std::vector<const float*> output_ptr_;   // where each layer's output is this batch
-  int64_t first_trainable_ = -1;           // no diff_src needed before it
-  const float* batch_input_ = nullptr;      // what the last forward read
-  AlignedBuffer input_, diff_a_, diff_b_, probs_, dense_labels_;
-  std::vector<int32_t> sparse_labels_;
-  Labels batch_labels_;
-  int64_t capacity_ = 0, backward_capacity_ = 0, batch_ = 0;
+  std::vector<Shape> input_shapes_;
+  std::vector<Shape> tensor_shape_;
+  std::vector<int> producer_;  // node of each tensor, -1 for inputs
+  std::vector<Node> nodes_;
+  std::vector<int> outputs_;
+  std::vector<bool> emits_logits_;  // per output tensor's node: stops before softmax/sigmoid
 
-  bool sparse_labels_mode_ = true;
-  bool emits_logits_ = false;  // last layer stops before its softmax / sigmoid
-  Activation output_activation_ = Activation::linear;
-  CrossEntropy loss_;
-  std::vector<MetricSpec> metrics_;
+  std::vector<Target> targets_;
   std::unique_ptr<Optimizer> optimizer_;
+  std::vector<Param*> trainable_;  // what the optimizer updates
+
+  // Buffers, reused across batches.
+  std::vector<AlignedBuffer> tensor_buf_;   // node outputs (not views), staged inputs
+  std::vector<const float*> tensor_ptr_;    // where each tensor is this batch
+  std::vector<AlignedBuffer> slots_;        // gradient buffers (see plan_backward)
+  std::vector<AlignedBuffer> probs_, dense_labels_;  // per target
+  std::vector<std::vector<int32_t>> sparse_labels_;
+  std::vector<Labels> batch_labels_;
+  std::vector<float> batch_weights_;
+  const float* batch_weight_ptr_ = nullptr;
+  int64_t capacity_ = 0, backward_capacity_ = 0, batch_ = 0;
+  int64_t largest_tensor_ = 0;
+
+  std::vector<GradStep> plan_;
+  bool planned_ = false, planned_input_grads_ = false;
+  int num_slots_ = 0;
 };
 
 }  // namespace fmnistcpp

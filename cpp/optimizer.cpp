@@ -16,30 +16,87 @@ namespace fmnistcpp {
 // costs more than the loop (measured on seed 002's 1290-element layer).
 constexpr int64_t kMinParallel = 32768;
 
-Optimizer::Optimizer(OptimizerConfig config) : config_(std::move(config)) {
-  if (config_.kind != "adam" && config_.kind != "adamw" && config_.kind != "rmsprop" &&
-      config_.kind != "sgd")
-    throw std::invalid_argument("unknown optimizer '" + config_.kind +
-                                "'; known: adam, adamw, rmsprop, sgd");
-  if (!(config_.learning_rate >= 0) || !std::isfinite(config_.learning_rate))
-    throw std::invalid_argument("learning_rate must be a finite number >= 0");
-  if (!(config_.weight_decay >= 0) || !std::isfinite(config_.weight_decay))
-    throw std::invalid_argument("weight_decay must be a finite number >= 0");
-  if (!(config_.decay_steps >= 0) || !std::isfinite(config_.decay_steps) ||
-      !std::isfinite(config_.decay_rate))
+static void check_finite_nonnegative(double v, const std::string& owner, const char* what) {
+  if (!(v >= 0) || !std::isfinite(v))
+    throw std::invalid_argument(owner + " " + what + " must be a finite number >= 0, got " +
+                                python_repr(ConfigValue(v)));
+}
+
+Optimizer::Optimizer(Config config) : config_(std::move(config)) {
+  const std::string& cls = config_.owner();
+  learning_rate_ = config_.number("learning_rate");
+  check_finite_nonnegative(learning_rate_, cls, "learning_rate");
+  weight_decay_ = config_.number("weight_decay", 0.0);
+  check_finite_nonnegative(weight_decay_, cls, "weight_decay");
+  decay_steps_ = config_.number("decay_steps", 0.0);
+  decay_rate_ = config_.number("decay_rate", 1.0);
+  staircase_ = config_.flag("staircase", false);
+  if (!(decay_steps_ >= 0) || !std::isfinite(decay_steps_) || !std::isfinite(decay_rate_))
     throw std::invalid_argument("decay_steps must be >= 0 and decay_rate finite");
+  if (cls == "Adam" || cls == "AdamW") {
+    kind_ = "adam";
+    beta_1_ = config_.number("beta_1", 0.9);
+    beta_2_ = config_.number("beta_2", 0.999);
+    epsilon_ = config_.number("epsilon", 1e-7);
+    if (config_.flag("amsgrad", false)) throw not_implemented(cls + "(amsgrad=True) is not supported yet");
+    slot_groups_ = {{"momentum", "velocity"}};
+  } else if (cls == "RMSprop") {
+    kind_ = "rmsprop";
+    rho_ = config_.number("rho", 0.9);
+    momentum_ = config_.number("momentum", 0.0);
+    epsilon_ = config_.number("epsilon", 1e-7);
+    centered_ = config_.flag("centered", false);
+    slot_groups_ = {{"velocity"}};
+    if (momentum_ > 0) slot_groups_.push_back({"momentum"});
+    if (centered_) slot_groups_.push_back({"average_gradient"});
+  } else if (cls == "SGD") {
+    kind_ = "sgd";
+    momentum_ = config_.number("momentum", 0.0);
+    nesterov_ = config_.flag("nesterov", false);
+    if (momentum_ != 0) slot_groups_ = {{"momentum"}};
+  } else {
+    throw std::invalid_argument("unknown optimizer '" + cls + "'; known: Adam, AdamW, RMSprop, SGD");
+  }
+  for (const auto& group : slot_groups_)
+    slot_names_.insert(slot_names_.end(), group.begin(), group.end());
+  config_.check_all_read();
+}
+
+void Optimizer::build(std::vector<Param*> params) {
+  params_ = std::move(params);
+  state_.assign(params_.size(), {});
+  for (size_t i = 0; i < params_.size(); ++i)
+    for (size_t s = 0; s < slot_names_.size(); ++s)
+      state_[i].emplace_back(params_[i]->value.size(), 0.f);
+}
+
+std::vector<Optimizer::Slot> Optimizer::slots() const {
+  std::vector<Slot> out;
+  size_t first = 0;
+  for (const auto& group : slot_groups_) {
+    for (size_t v = 0; v < params_.size(); ++v)
+      for (size_t j = 0; j < group.size(); ++j) out.push_back({v, first + j, group[j]});
+    first += group.size();
+  }
+  return out;
+}
+
+void Optimizer::set_learning_rate(double lr) {
+  check_finite_nonnegative(lr, config_.owner(), "learning_rate");
+  learning_rate_ = lr;
+  decay_steps_ = 0.0;
 }
 
 // keras/src/optimizers/schedules/learning_rate_schedule.py ExponentialDecay:
 // every operand is cast to float32 (the dtype of the initial rate) and
 // p = step / decay_steps, floored with staircase, lr = initial * rate ** p.
 double Optimizer::learning_rate() const {
-  if (!(config_.decay_steps > 0)) return config_.learning_rate;
-  const float initial = static_cast<float>(config_.learning_rate);
-  const float steps = static_cast<float>(config_.decay_steps);
-  const float rate = static_cast<float>(config_.decay_rate);
+  if (!(decay_steps_ > 0)) return learning_rate_;
+  const float initial = static_cast<float>(learning_rate_);
+  const float steps = static_cast<float>(decay_steps_);
+  const float rate = static_cast<float>(decay_rate_);
   float p = static_cast<float>(iterations_) / steps;
-  if (config_.staircase) p = std::floor(p);
+  if (staircase_) p = std::floor(p);
   return static_cast<double>(initial * std::pow(rate, p));
 }
 
@@ -78,13 +135,9 @@ static void rmsprop_range(float* __restrict w, float* __restrict v, float* __res
   }
 }
 
-static void rmsprop_update(Param& p, float* avg, float lr, float rho, float one_minus_rho,
-                           float momentum, float eps) {
-  if (p.slot1.size() != p.value.size()) p.slot1.assign(p.value.size(), 0.f);
-  if (momentum > 0.f && p.slot2.size() != p.value.size()) p.slot2.assign(p.value.size(), 0.f);
+static void rmsprop_update(Param& p, float* v, float* m, float* avg, float lr, float rho,
+                           float one_minus_rho, float momentum, float eps) {
   float* w = p.value.data();
-  float* v = p.slot1.data();
-  float* m = p.slot2.data();
   const float* g = p.grad.data();
   parallel_ranges(p.size(), kMinParallel, [&](int64_t begin, int64_t end) {
     rmsprop_range(w, v, m, avg, g, lr, rho, one_minus_rho, momentum, eps, begin, end);
@@ -121,15 +174,9 @@ static void adam_range(float* __restrict w, float* __restrict m, float* __restri
   }
 }
 
-static void adam_update(Param& p, float alpha, float one_minus_b1, float one_minus_b2,
-                        float eps) {
-  if (p.slot1.size() != p.value.size()) {
-    p.slot1.assign(p.value.size(), 0.f);
-    p.slot2.assign(p.value.size(), 0.f);
-  }
+static void adam_update(Param& p, float* m, float* v, float alpha, float one_minus_b1,
+                        float one_minus_b2, float eps) {
   float* w = p.value.data();
-  float* m = p.slot1.data();
-  float* v = p.slot2.data();
   const float* g = p.grad.data();
   parallel_ranges(p.size(), kMinParallel, [&](int64_t begin, int64_t end) {
     adam_range(w, m, v, g, alpha, one_minus_b1, one_minus_b2, eps, begin, end);
@@ -154,7 +201,7 @@ static void sgd_momentum_range(float* __restrict w, float* __restrict m,
   }
 }
 
-static void sgd_update(Param& p, float lr, float momentum, bool nesterov) {
+static void sgd_update(Param& p, float* m, float lr, float momentum, bool nesterov) {
   float* w = p.value.data();
   const float* g = p.grad.data();
   if (momentum == 0.f) {
@@ -162,44 +209,41 @@ static void sgd_update(Param& p, float lr, float momentum, bool nesterov) {
                     [&](int64_t begin, int64_t end) { sgd_range(w, g, lr, begin, end); });
     return;
   }
-  if (p.slot1.size() != p.value.size()) p.slot1.assign(p.value.size(), 0.f);
-  float* m = p.slot1.data();
   parallel_ranges(p.size(), kMinParallel, [&](int64_t begin, int64_t end) {
     sgd_momentum_range(w, m, g, lr, momentum, nesterov, begin, end);
   });
 }
 
-void Optimizer::step(const std::vector<Param*>& params) {
+void Optimizer::step() {
   const float lr = static_cast<float>(learning_rate());
-  if (config_.weight_decay > 0) {
-    const float wd = static_cast<float>(config_.weight_decay);
-    for (Param* p : params) weight_decay_update(*p, wd, lr);
+  if (weight_decay_ > 0) {
+    const float wd = static_cast<float>(weight_decay_);
+    for (Param* p : params_) weight_decay_update(*p, wd, lr);
   }
-  if (config_.kind == "rmsprop") {
-    const float one_minus_rho = static_cast<float>(1.0 - config_.rho);
-    for (Param* p : params) {
-      float* avg = nullptr;
-      if (config_.centered) {
-        auto& a = average_grad_[p];
-        if (a.size() != p->value.size()) a.assign(p->value.size(), 0.f);
-        avg = a.data();
-      }
-      rmsprop_update(*p, avg, lr, static_cast<float>(config_.rho), one_minus_rho,
-                     static_cast<float>(config_.momentum), static_cast<float>(config_.epsilon));
+  if (kind_ == "rmsprop") {
+    const float one_minus_rho = static_cast<float>(1.0 - rho_);
+    for (size_t i = 0; i < params_.size(); ++i) {
+      auto& st = state_[i];
+      float* m = momentum_ > 0 ? st[1].data() : nullptr;
+      float* avg = centered_ ? st.back().data() : nullptr;
+      rmsprop_update(*params_[i], st[0].data(), m, avg, lr, static_cast<float>(rho_),
+                     one_minus_rho, static_cast<float>(momentum_), static_cast<float>(epsilon_));
     }
-  } else if (config_.kind == "adam" || config_.kind == "adamw") {
+  } else if (kind_ == "adam") {
     // Keras: alpha = lr * sqrt(1 - b2^t) / (1 - b1^t), t = iterations + 1.
     const float t = static_cast<float>(iterations_ + 1);
-    const float b1 = static_cast<float>(config_.beta_1), b2 = static_cast<float>(config_.beta_2);
+    const float b1 = static_cast<float>(beta_1_), b2 = static_cast<float>(beta_2_);
     const float alpha = lr * std::sqrt(1.f - std::pow(b2, t)) / (1.f - std::pow(b1, t));
-    for (Param* p : params)
-      adam_update(*p, alpha, static_cast<float>(1.0 - config_.beta_1),
-                  static_cast<float>(1.0 - config_.beta_2), static_cast<float>(config_.epsilon));
+    for (size_t i = 0; i < params_.size(); ++i)
+      adam_update(*params_[i], state_[i][0].data(), state_[i][1].data(), alpha,
+                  static_cast<float>(1.0 - beta_1_), static_cast<float>(1.0 - beta_2_),
+                  static_cast<float>(epsilon_));
   } else {
-    for (Param* p : params)
-      sgd_update(*p, lr, static_cast<float>(config_.momentum), config_.nesterov);
+    for (size_t i = 0; i < params_.size(); ++i)
+      sgd_update(*params_[i], momentum_ != 0 ? state_[i][0].data() : nullptr, lr,
+                 static_cast<float>(momentum_), nesterov_);
   }
-  for (Param* p : params) ++p->version;
+  for (Param* p : params_) ++p->version;
   ++iterations_;
 }
 

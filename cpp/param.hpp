@@ -1,5 +1,5 @@
-// A trainable tensor in Keras's layout, its gradient, and the optimizer's
-// per-parameter state.
+// A layer's variable in Keras's layout and its gradient. The optimizer's
+// per-variable state (Adam's moments, ...) lives in the optimizer.
 #pragma once
 
 #include "aligned_buffer.hpp"
@@ -11,22 +11,18 @@
 namespace fmnistcpp {
 
 struct Param {
-  std::string name;             // "kernel" or "bias", as Keras names them
+  std::string name;             // Keras's variable name: "kernel", "bias", "gamma", ...
   std::vector<int64_t> shape;   // Keras layout: conv (kh, kw, in, out), dense (in, out)
   AlignedVector value;
   AlignedVector grad;
-  AlignedVector slot1;          // Adam m / SGD momentum
-  AlignedVector slot2;          // Adam v
   uint64_t version = 0;         // bumped on every change, so layers know when to re-layout
-  bool trainable = true;        // false: in get/set_weights and files, never seen by the optimizer
-  float l2 = 0.f;               // kernel_regularizer=l2(l2): loss += l2 * sum(w^2)
+  // Keras's add_weight(trainable=...): false for statistics a layer updates
+  // itself (moving mean/variance). Freezing a layer is the network's
+  // business (decided at compile), not a property of the variable.
+  bool trainable = true;
+  float l1 = 0.f, l2 = 0.f;     // regularizer: loss += l1 * sum|w| + l2 * sum(w^2)
 
-  Param(std::string n, std::vector<int64_t> s) : name(std::move(n)), shape(std::move(s)) {
-    int64_t size = 1;
-    for (auto d : shape) size *= d;
-    value.assign(size, 0.f);
-    grad.assign(size, 0.f);
-  }
+  Param(std::string n, std::vector<int64_t> s, bool is_trainable = true);
   int64_t size() const { return static_cast<int64_t>(value.size()); }
 };
 

@@ -1,6 +1,7 @@
 #include "pooling2d.hpp"
 
-#include "conv2d.hpp"  // window_geometry
+#include "conv2d.hpp"  // window_output
+#include "layer_registry.hpp"
 
 #include <stdexcept>
 
@@ -9,42 +10,34 @@ namespace fmnistcpp {
 using dnnl::algorithm;
 using dnnl::prop_kind;
 
-Pooling2D::Pooling2D(bool max, int64_t pool_h, int64_t pool_w, int64_t stride_h, int64_t stride_w,
-                     bool same_padding)
-    : max_(max), ph_(pool_h), pw_(pool_w), sh_(stride_h), sw_(stride_w),
-      same_padding_(same_padding) {
-  if (pool_h <= 0 || pool_w <= 0 || stride_h <= 0 || stride_w <= 0)
-    throw std::invalid_argument(std::string(kind()) + ": pool_size and strides must be positive");
+static RegisterLayer<Pooling2D> registered_max("MaxPooling2D");
+static RegisterLayer<Pooling2D> registered_average("AveragePooling2D");
+
+Pooling2D::Pooling2D(Config config)
+    : Layer(std::move(config)), max_(kind() == "MaxPooling2D"),
+      pool_(config_.positive_tuple("pool_size", 2, {2, 2})),
+      strides_(config_.positive_tuple("strides", 2, pool_)),
+      same_padding_(config_.choice("padding", {"valid", "same"}, "valid") == "same") {
+  if (config_.choice("data_format", {"channels_last", "channels_first"}, "channels_last") !=
+      "channels_last")
+    throw not_implemented(kind() + " supports data_format='channels_last' only");
 }
 
-Shape Pooling2D::build(const Shape& input) {
-  if (input.size() != 3)
-    throw std::invalid_argument(std::string(kind()) +
-                                " expects input of shape (height, width, channels), got " +
-                                shape_str(input));
-  int64_t oh, ow, pt, pb, pl, pr;
-  window_geometry(input[0], ph_, sh_, same_padding_, oh, pt, pb);
-  window_geometry(input[1], pw_, sw_, same_padding_, ow, pl, pr);
-  if (oh <= 0 || ow <= 0)
-    throw std::invalid_argument(std::string(kind()) + " pool_size (" + std::to_string(ph_) + ", " +
-                                std::to_string(pw_) + ") is larger than its input " +
-                                shape_str(input) + " with padding='valid'");
-  input_ = input;
-  output_ = {oh, ow, input[2]};
-  pad_l_ = {pt, pl};
-  pad_r_ = {pb, pr};
-  batch_ = -1;
-  return output_;
+Shape Pooling2D::infer(const std::vector<Shape>& inputs) {
+  const Shape& in = inputs[0];
+  auto hw = window_output(kind(), "pool_size", in, pool_, strides_, same_padding_, pad_l_, pad_r_);
+  return {hw[0], hw[1], in[2]};
 }
 
 void Pooling2D::prepare(int64_t batch) {
   if (batch == batch_) return;
   batch_ = batch;
   auto& eng = cpu_engine();
-  auto src_md = plain_md({batch, input_[2], input_[0], input_[1]}, Tag::nhwc);
+  const Shape& in = input();
+  auto src_md = plain_md({batch, in[2], in[0], in[1]}, Tag::nhwc);
   auto dst_md = plain_md({batch, output_[2], output_[0], output_[1]}, Tag::nhwc);
   auto alg = max_ ? algorithm::pooling_max : algorithm::pooling_avg_exclude_padding;
-  Dims kernel{ph_, pw_}, strides{sh_, sw_}, dilation{0, 0};
+  Dims kernel{pool_[0], pool_[1]}, strides{strides_[0], strides_[1]}, dilation{0, 0};
   auto train_pd = dnnl::pooling_forward::primitive_desc(eng, prop_kind::forward_training, alg,
                                                         src_md, dst_md, strides, kernel, dilation,
                                                         pad_l_, pad_r_);
@@ -64,8 +57,8 @@ void Pooling2D::prepare(int64_t batch) {
   diff_src_m_ = unbound_memory(src_md);
 }
 
-void Pooling2D::forward(const float* src, float* dst, const ForwardMode& mode) {
-  bind(src_m_, src);
+void Pooling2D::forward(const Sources& src, float* dst, const ForwardMode& mode) {
+  bind(src_m_, src[0]);
   bind(dst_m_, dst);
   if (mode.for_backward) {
     fwd_train_.execute(cpu_stream(), {{DNNL_ARG_SRC, src_m_},
@@ -76,11 +69,11 @@ void Pooling2D::forward(const float* src, float* dst, const ForwardMode& mode) {
   }
 }
 
-void Pooling2D::backward(const float* /*src*/, const float* /*dst*/, const float* diff_dst,
-                         float* diff_src) {
-  if (!diff_src) return;
+void Pooling2D::backward(const Sources&, const float* /*dst*/, const float* diff_dst,
+                         const SourceGrads& diff_src) {
+  if (!diff_src[0]) return;
   bind(diff_dst_m_, diff_dst);
-  bind(diff_src_m_, diff_src);
+  bind(diff_src_m_, diff_src[0]);
   bwd_.execute(cpu_stream(), {{DNNL_ARG_DIFF_DST, diff_dst_m_},
                               {DNNL_ARG_DIFF_SRC, diff_src_m_},
                               {DNNL_ARG_WORKSPACE, workspace_m_}});

@@ -1,5 +1,7 @@
-// MaxPooling2D and AveragePooling2D, channels last. Keras's 'same' padding
-// ignores padded cells (max over real cells; average over real cells only).
+// MaxPooling2D and AveragePooling2D, channels last, Keras's arguments
+// `pool_size` (2), `strides` (default: pool_size), `padding`. Keras's
+// 'same' padding ignores padded cells (max over real cells; average over
+// real cells only).
 #pragma once
 
 #include "aligned_buffer.hpp"
@@ -10,18 +12,16 @@ namespace fmnistcpp {
 
 class Pooling2D : public Layer {
  public:
-  Pooling2D(bool max, int64_t pool_h, int64_t pool_w, int64_t stride_h, int64_t stride_w,
-            bool same_padding);
-  const char* kind() const override { return max_ ? "MaxPooling2D" : "AveragePooling2D"; }
-  Shape build(const Shape& input) override;
+  explicit Pooling2D(Config config);
   void prepare(int64_t batch) override;
-  void forward(const float* src, float* dst, const ForwardMode& mode) override;
-  void backward(const float* src, const float* dst, const float* diff_dst,
-                float* diff_src) override;
+  void forward(const Sources& src, float* dst, const ForwardMode& mode) override;
+  void backward(const Sources& src, const float* dst, const float* diff_dst,
+                const SourceGrads& diff_src) override;
 
  private:
+  Shape infer(const std::vector<Shape>& inputs) override;
   bool max_;
-  int64_t ph_, pw_, sh_, sw_;
+  std::vector<int64_t> pool_, strides_;
   bool same_padding_;
   Dims pad_l_, pad_r_;
   dnnl::pooling_forward fwd_train_, fwd_infer_;

@@ -28,8 +28,8 @@ void WeightedLayer::bind_descs(const dnnl::memory::desc& src_md, const dnnl::mem
   diff_pre_.reserve(batch * shape_size(output_));
 }
 
-void WeightedLayer::forward(const float* src, float* dst, const ForwardMode&) {
-  bind(src_m_, src);
+void WeightedLayer::forward(const Sources& src, float* dst, const ForwardMode&) {
+  bind(src_m_, src[0]);
   bind(dst_m_, dst);
   std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src_m_},
                                              {DNNL_ARG_WEIGHTS, fwd_weights_.values(*kernel_)},
@@ -44,15 +44,15 @@ void WeightedLayer::forward(const float* src, float* dst, const ForwardMode&) {
   if (!emit_logits_) act_.forward(dst, dst);
 }
 
-void WeightedLayer::backward(const float* src, const float* dst, const float* diff_dst,
-                             float* diff_src) {
+void WeightedLayer::backward(const Sources& src, const float* dst, const float* diff_dst,
+                             const SourceGrads& diff_src) {
   // With emitted logits the loss already returned d(loss)/d(logits).
   const float* diff_pre = diff_dst;
   if (act_.kind() != Activation::linear && !emit_logits_) {
     act_.backward(dst, diff_dst, diff_pre_.data());
     diff_pre = diff_pre_.data();
   }
-  bind(src_m_, src);
+  bind(src_m_, src[0]);
   bind(diff_dst_m_, diff_pre);
   std::unordered_map<int, dnnl::memory> wargs{
       {DNNL_ARG_SRC, src_m_},
@@ -64,8 +64,8 @@ void WeightedLayer::backward(const float* src, const float* dst, const float* di
   }
   bwd_weights_.execute(cpu_stream(), wargs);
   diff_weights_.finish(*kernel_);
-  if (diff_src) {
-    bind(diff_src_m_, diff_src);
+  if (diff_src[0]) {
+    bind(diff_src_m_, diff_src[0]);
     bwd_data_.execute(cpu_stream(), {{DNNL_ARG_DIFF_DST, diff_dst_m_},
                                      {DNNL_ARG_WEIGHTS, bwd_data_weights_.values(*kernel_)},
                                      {DNNL_ARG_DIFF_SRC, diff_src_m_}});

@@ -12,9 +12,9 @@ namespace fmnistcpp {
 
 class WeightedLayer : public Layer {
  public:
-  void forward(const float* src, float* dst, const ForwardMode& mode) override;
-  void backward(const float* src, const float* dst, const float* diff_dst,
-                float* diff_src) override;
+  void forward(const Sources& src, float* dst, const ForwardMode& mode) override;
+  void backward(const Sources& src, const float* dst, const float* diff_dst,
+                const SourceGrads& diff_src) override;
   std::vector<Param*> params() override;
   Activation output_activation() const override { return act_.kind(); }
   void set_emit_logits(bool v) override {
@@ -23,7 +23,10 @@ class WeightedLayer : public Layer {
   }
 
  protected:
-  WeightedLayer(Activation activation, bool use_bias) : use_bias_(use_bias), act_(activation) {}
+  // Reads Keras's `activation` and `use_bias`.
+  explicit WeightedLayer(Config config)
+      : Layer(std::move(config)), use_bias_(config_.flag("use_bias", true)),
+        act_(parse_activation(config_.text("activation", "linear"))) {}
   void make_params(std::vector<int64_t> kernel_shape, int64_t units);
 
   // Called by subclasses' prepare() with their three primitives and the

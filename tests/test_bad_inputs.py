@@ -48,8 +48,9 @@ def compile_with(**kw):
 # (id, thunk, exception type, regexes that must all be found in the message)
 CASES = [
     # --- x shapes and contents ---------------------------------------------------------
-    ("x_extra_axis", lambda: fit(x=X[..., None]), ValueError,
-     [r"\(8, 4, 1\)", r"expects \(samples, 4\)"]),
+    # (8, 4, 1) would be accepted, as Keras squeezes a trailing axis of size 1.
+    ("x_extra_axis", lambda: fit(x=np.stack([X, X], axis=-1)), ValueError,
+     [r"\(8, 4, 2\)", r"expects \(samples, 4\)"]),
     ("x_too_few_features", lambda: fit(x=X[:, :3]), ValueError,
      [r"\(8, 3\)", r"expects \(samples, 4\)"]),
     ("x_image_for_mlp_predict", lambda: mlp().predict(IMG, verbose=0), ValueError,
@@ -77,8 +78,8 @@ CASES = [
     ("x_complex", lambda: fit(x=X.astype(complex)), ValueError, [r"real", r"complex"]),
     ("x_ragged_list", lambda: fit(x=[[1, 2, 3, 4], [1, 2]], y=[0, 1]), ValueError,
      [r"x could not be turned into an array", r"inhomogeneous"]),
-    ("x_list_of_arrays", lambda: fit(x=[X[:, :, None], X[:, :, None]]), NotImplementedError,
-     [r"single NumPy array"]),
+    ("x_list_of_arrays", lambda: fit(x=[X[:, :, None], X[:, :, None]]), ValueError,
+     [r"1 input", r"list of 2 arrays"]),
     ("validation_x_wrong_shape",
      lambda: fit(validation_data=(np.zeros((3, 5)), Y[:3])), ValueError,
      [r"validation x", r"\(3, 5\)", r"\(samples, 4\)"]),
@@ -145,8 +146,13 @@ CASES = [
      [r"validation_data must be a tuple"]),
     ("validation_data_4_tuple", lambda: fit(validation_data=(X, Y, None, None)), ValueError,
      [r"validation_data must be a tuple"]),
-    ("sample_weight", lambda: fit(sample_weight=np.ones(N)), NotImplementedError,
-     [r"sample_weight"]),
+    ("sample_weight_wrong_length", lambda: fit(sample_weight=np.ones(N - 1)), ValueError,
+     [r"sample_weight", r"\(8,\)", r"\(7,\)"]),
+    ("sample_weight_negative", lambda: fit(sample_weight=-np.ones(N)), ValueError,
+     [r"sample_weight", r">= 0"]),
+    ("class_weight_and_sample_weight",
+     lambda: fit(sample_weight=np.ones(N), class_weight={0: 2.0}), ValueError,
+     [r"class_weight", r"sample_weight"]),
     ("callback_not_a_callback", lambda: fit(callbacks=[3]), TypeError,
      [r"Callback", r"int"]),
     # --- layer arguments ----------------------------------------------------------------

@@ -93,8 +93,8 @@ def _check_against_keras(name, shape, kwargs, n, seed):
     km, fmodel, fl = _pair(name, shape, kwargs, seed)
     keras_layer = km.layers[-1]
     expected_shape = tuple(keras_layer.compute_output_shape((None,) + tuple(shape)))[1:]
-    assert tuple(fl.compute_output_shape(tuple(shape))) == expected_shape
-    assert tuple(fl.output_shape) == expected_shape
+    assert tuple(fl.compute_output_shape((None,) + tuple(shape)))[1:] == expected_shape
+    assert tuple(fl.output.shape)[1:] == expected_shape
     assert fmodel.output_shape == (None,) + expected_shape
     x = _inputs(shape, n, seed)
     ours = fmodel.predict(x, verbose=0)
@@ -149,7 +149,7 @@ def test_conv_pool_flatten_dense_stack_matches_keras(conv, pool, units, seed):
     fmodel = fm.Sequential([fm.layers.Input(shape)]
                            + [getattr(fm.layers, n)(**k) for n, k in specs])
     for kl, fl in zip(km.layers, fmodel.layers):
-        assert (None,) + tuple(fl.output_shape) == tuple(kl.output.shape)
+        assert tuple(fl.output.shape) == tuple(kl.output.shape)
     fmodel.set_weights(km.get_weights())
     x = _inputs(shape, 3, seed)
     np.testing.assert_allclose(fmodel.predict(x, verbose=0), np.asarray(km(x)),

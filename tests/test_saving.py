@@ -62,14 +62,14 @@ def test_fmnistcpp_keras_file_loads_in_real_keras(tmp_path, arch):
         km = keras.models.load_model(path)
     skipped = [str(w.message) for w in caught if "Skipping" in str(w.message)]
     assert not skipped, skipped  # Keras found every variable it expected (optimizer too)
-    assert int(km.optimizer.iterations.numpy()) == 0  # a fresh optimizer state
+    assert int(km.optimizer.iterations.numpy()) == 0  # never trained: step 0
     assert [type(l).__name__ for l in km.layers] == [type(l).__name__ for l in model.layers]
     np.testing.assert_allclose(km.predict(X, verbose=0), model.predict(X, verbose=0),
                                atol=1e-5)
     assert km.optimizer is not None and type(km.optimizer).__name__ == "Adam"
     assert km.loss == model.loss
     # Keras can keep training the loaded model (it is compiled).
-    y = Y if model._loss_obj.sparse else keras.utils.to_categorical(Y, 10)
+    y = Y if fmnistcpp.losses.get(model.loss).sparse else keras.utils.to_categorical(Y, 10)
     assert np.isfinite(km.evaluate(X, y, verbose=0)[0])
 
 

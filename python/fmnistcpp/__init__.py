@@ -16,6 +16,7 @@ _preload()
 from . import _core  # noqa: E402  (after oneDNN is loadable)
 from . import (  # noqa: E402
     activations,
+    backend,
     callbacks,
     datasets,
     initializers,
@@ -33,7 +34,7 @@ from .models import Model, Sequential  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
-    "Input", "Model", "Sequential", "activations", "callbacks", "datasets", "initializers",
+    "Input", "Model", "Sequential", "activations", "backend", "callbacks", "datasets", "initializers",
     "layers", "losses", "metrics", "models", "optimizers", "regularizers", "utils",
     "__version__",
 ]

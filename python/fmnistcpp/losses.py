@@ -24,6 +24,10 @@ class Loss:
     def get_config(self):
         return {"name": self.name, "from_logits": self.from_logits, "reduction": "sum_over_batch_size"}
 
+    def engine_spec(self) -> tuple:
+        """(the engine's loss name, its arguments)."""
+        return self._default_name, {"from_logits": self.from_logits}
+
     @classmethod
     def from_config(cls, config):
         config = dict(config)

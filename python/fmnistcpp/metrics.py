@@ -8,11 +8,19 @@ class Metric:
     sparse = None  # None: follows the loss's label format; True/False: fixed
     top_k = 0      # 0: argmax equality; k >= 1: target within the top k
 
+    direction = "up"  # for monitoring callbacks: higher is better
+
     def __init__(self, name=None, dtype=None):
         self.name = name or self._default_name
 
     def get_config(self):
         return {"name": self.name}
+
+    def engine_spec(self) -> tuple:
+        """(the engine's metric name, its arguments)."""
+        if self.top_k:
+            return "top_k_accuracy", {"k": self.top_k}
+        return "accuracy", {}
 
 
 class Accuracy(Metric):

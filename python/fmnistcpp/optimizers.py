@@ -49,7 +49,39 @@ class Optimizer:
         else:
             self._learning_rate = _check_lr(learning_rate)
         self.name = name
-        self._network = None
+        self._network = None   # the engine network of the model compiled last
+        self._built_for = None  # weakref to the model whose variables it updates
+
+    def _attach(self, model, network) -> None:
+        """Compile: the model's engine network runs this optimizer from now on."""
+        self._network = network
+
+    def _claim(self, model) -> None:
+        """Keras's rule: an optimizer is built for the variables of the first
+        model it trains and refuses any other."""
+        import weakref
+
+        owner = self._built_for() if self._built_for is not None else None
+        if owner is None:
+            self._built_for = weakref.ref(model)
+        elif owner is not model:
+            raise ValueError(
+                f"This optimizer ({self.name}) was built for the variables of the model "
+                f"{owner.name!r} and can only be called for the variables it was originally "
+                f"built with; model {model.name!r} has other variables. When working with a new "
+                "set of variables, you should recreate a new optimizer instance."
+            )
+
+    def _has_schedule(self) -> bool:
+        """Keras keeps no learning_rate variable when a schedule sets it."""
+        return self._schedule is not None or self._python_schedule is not None
+
+    def _state_arrays_sizes(self) -> list:
+        return list(self._network.optimizer_slot_sizes()) if self._network is not None else []
+
+    def _engine_spec(self) -> tuple:
+        """(Keras's class name, the arguments the engine's optimizer takes)."""
+        return self._engine_class, self._engine_args()
 
     @property
     def learning_rate(self) -> float:
@@ -79,6 +111,8 @@ class Optimizer:
     @property
     def iterations(self) -> int:
         return int(self._network.iterations) if self._network is not None else 0
+
+    _engine_class = None  # the engine optimizer's name
 
     def _engine_args(self) -> dict:
         raise NotImplementedError
@@ -161,11 +195,10 @@ class Adam(Optimizer):
             raise ValueError(f"Adam epsilon must be > 0, got {epsilon!r}")
         self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
 
-    _kind = "adam"
+    _engine_class = "Adam"
 
     def _engine_args(self):
-        return dict(optimizer=self._kind, beta_1=self.beta_1, beta_2=self.beta_2,
-                    epsilon=self.epsilon, momentum=0.0, nesterov=False,
+        return dict(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon,
                     **self._common_engine_args())
 
     def get_config(self):
@@ -185,6 +218,8 @@ class SGD(Optimizer):
         nesterov: default False.
     """
 
+    _engine_class = "SGD"
+
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name="SGD", **kwargs):
         super().__init__(learning_rate, name, **kwargs)
         try:
@@ -196,9 +231,7 @@ class SGD(Optimizer):
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
 
     def _engine_args(self):
-        return dict(optimizer="sgd", beta_1=0.9, beta_2=0.999, epsilon=1e-7,
-                    momentum=self.momentum, nesterov=self.nesterov,
-                    **self._common_engine_args())
+        return dict(momentum=self.momentum, nesterov=self.nesterov, **self._common_engine_args())
 
     def get_config(self):
         config = super().get_config()
@@ -216,7 +249,7 @@ class AdamW(Adam):
         beta_1, beta_2, epsilon: as Adam.
     """
 
-    _kind = "adamw"
+    _engine_class = "AdamW"
 
     def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-7, amsgrad=False, name="adamw", **kwargs):
@@ -241,6 +274,8 @@ class RMSprop(Optimizer):
         centered: default False.
     """
 
+    _engine_class = "RMSprop"
+
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
                  centered=False, name="rmsprop", **kwargs):
         super().__init__(learning_rate, name, **kwargs)
@@ -254,8 +289,7 @@ class RMSprop(Optimizer):
         self.epsilon, self.centered = float(epsilon), bool(centered)
 
     def _engine_args(self):
-        return dict(optimizer="rmsprop", beta_1=0.9, beta_2=0.999, epsilon=self.epsilon,
-                    momentum=self.momentum, nesterov=False, rho=self.rho,
+        return dict(epsilon=self.epsilon, momentum=self.momentum, rho=self.rho,
                     centered=self.centered, **self._common_engine_args())
 
     def get_config(self):

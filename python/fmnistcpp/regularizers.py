@@ -1,7 +1,8 @@
-"""Weight regularizers with Keras's names. Only L2 on Dense/Conv2D kernels
-(``kernel_regularizer=``): the C++ training loop adds ``l2 * sum(w**2)`` to
-the loss (training and evaluate, as Keras's compute_loss adds
-``model.losses``) and ``2 * l2 * w`` to the kernel's gradient."""
+"""Weight regularizers with Keras's names: L1, L2, L1L2 (and 'l1', 'l2',
+'l1_l2'). The C++ training loop adds `l1 * sum|w| + l2 * sum(w**2)` of
+each trainable weight to the loss (training and evaluate, as Keras's
+compute_loss adds `model.losses`) and `l1 * sign(w) + 2 * l2 * w` to its
+gradient; these objects carry the factors."""
 
 from __future__ import annotations
 
@@ -19,8 +20,17 @@ def _validate_float_arg(value, name):
 
 
 class Regularizer:
+    l1 = 0.0
+    l2 = 0.0
+
     def __call__(self, x):
-        return 0.0
+        x = np.asarray(x, dtype=np.float32)
+        total = np.float32(0.0)
+        if self.l1:
+            total += np.float32(self.l1) * np.sum(np.abs(x), dtype=np.float32)
+        if self.l2:
+            total += np.float32(self.l2) * np.sum(np.square(x), dtype=np.float32)
+        return total
 
     def get_config(self):
         raise NotImplementedError(f"{type(self).__name__} does not implement get_config()")
@@ -30,39 +40,64 @@ class Regularizer:
         return cls(**config)
 
 
+class L1(Regularizer):
+    """`loss += l1 * reduce_sum(abs(x))`; default `l1=0.01` as Keras."""
+
+    def __init__(self, l1=0.01):
+        self.l1 = _validate_float_arg(0.01 if l1 is None else l1, name="l1")
+
+    def get_config(self):
+        return {"l1": self.l1}
+
+
 class L2(Regularizer):
-    """``loss += l2 * reduce_sum(square(x))``; default ``l2=0.01`` as Keras."""
+    """`loss += l2 * reduce_sum(square(x))`; default `l2=0.01` as Keras."""
 
     def __init__(self, l2=0.01):
-        l2 = 0.01 if l2 is None else l2
-        self.l2 = _validate_float_arg(l2, name="l2")
-
-    def __call__(self, x):
-        x = np.asarray(x, dtype=np.float32)
-        return np.float32(self.l2) * np.sum(np.square(x), dtype=np.float32)
+        self.l2 = _validate_float_arg(0.01 if l2 is None else l2, name="l2")
 
     def get_config(self):
         return {"l2": self.l2}
 
 
+class L1L2(Regularizer):
+    """Both penalties; Keras's defaults are 0.0 for each."""
+
+    def __init__(self, l1=0.0, l2=0.0):
+        self.l1 = _validate_float_arg(0.0 if l1 is None else l1, name="l1")
+        self.l2 = _validate_float_arg(0.0 if l2 is None else l2, name="l2")
+
+    def get_config(self):
+        return {"l1": self.l1, "l2": self.l2}
+
+
+l1 = L1
 l2 = L2
 
-_BY_NAME = {"l2": L2}
+
+def l1_l2(l1=0.01, l2=0.01):  # noqa: F811 (Keras's function has these defaults)
+    return L1L2(l1=l1, l2=l2)
+
+
+_BY_NAME = {"l1": L1, "l2": L2, "l1_l2": l1_l2, "l1l2": L1L2}
 
 
 def get(identifier):
-    """None, an L2 object, 'l2', or a Keras config dict -> a regularizer (or None)."""
-    if identifier is None or isinstance(identifier, L2):
+    """None, a regularizer object, 'l1' / 'l2' / 'l1_l2', or a Keras config dict."""
+    if identifier is None or type(identifier) in (L1, L2, L1L2):
         return identifier
     if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
         return _BY_NAME[identifier.lower()]()
-    if isinstance(identifier, dict) and str(identifier.get("class_name", "")).lower() == "l2":
-        return L2.from_config(identifier.get("config", {}))
-    if isinstance(identifier, Regularizer) or callable(identifier) or isinstance(
-            identifier, (str, dict)):
+    if isinstance(identifier, dict):
+        cls = _BY_NAME.get(str(identifier.get("class_name", "")).lower())
+        if cls is not None:
+            config = identifier.get("config", {}) or {}
+            return (L1L2 if cls is l1_l2 else cls).from_config(config)
+    if callable(identifier) or isinstance(identifier, (str, dict, Regularizer)):
         raise NotImplementedError(
-            f"regularizer {identifier!r} is not supported yet; supported: "
-            "fmnistcpp.regularizers.L2 / l2 / 'l2'"
+            f"regularizer {identifier!r} is not supported (the engine computes L1 and L2 "
+            "penalties, not Python regularizers); supported: fmnistcpp.regularizers.L1 / L2 / "
+            "L1L2 and 'l1', 'l2', 'l1_l2'"
         )
     raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
 

@@ -46,10 +46,11 @@ class MonitorCallback(Callback):
             metric_name = self.monitor.removeprefix("val_")
             if metric_name == "loss":
                 self.monitor_op = np.less
-            # Every metric fmnistcpp compiles (accuracy, top-k) goes up.
-            for m in getattr(self.model, "compiled_metrics", None) or []:
-                if getattr(m, "name", None) == metric_name:
-                    self.monitor_op = np.greater
+            direction = (getattr(self.model, "_metric_directions", None) or {}).get(metric_name)
+            if direction == "up":
+                self.monitor_op = np.greater
+            elif direction == "down":
+                self.monitor_op = np.less
             if self.monitor_op is None:
                 raise ValueError(
                     f"{self.__class__.__name__} callback received monitor={self.monitor}, "

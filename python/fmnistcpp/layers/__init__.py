@@ -1,30 +1,32 @@
 """Layers with Keras's names and arguments (`fmnistcpp.layers`)."""
 
-from .activation import Activation
-from .average_pooling2d import AveragePooling2D, AvgPool2D
+from .activation import Activation, ReLU, Softmax
 from .batch_normalization import BatchNormalization
-from .conv2d import Conv2D
+from .conv2d import Conv2D, Convolution2D
 from .dense import Dense
 from .dropout import Dropout
-from .flatten import Flatten
-from .global_average_pooling2d import GlobalAveragePooling2D, GlobalAvgPool2D
 from .input_layer import Input, InputLayer
 from .layer import Layer
-from .max_pooling2d import MaxPool2D, MaxPooling2D
-from .reshape import Reshape
-from .softmax import ReLU, Softmax
+from .merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add,
+                      average, concatenate, maximum, minimum, multiply, subtract)
+from .pooling import (AveragePooling2D, AvgPool2D, GlobalAveragePooling2D, GlobalAvgPool2D,
+                      MaxPool2D, MaxPooling2D)
+from .reshaping import Flatten, Reshape
 
-Convolution2D = Conv2D
-
+# Every class a saved config may name, by Keras's class name (aliases
+# included, as Keras registers them).
 _BY_NAME = {
     cls.__name__: cls
-    for cls in (Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, Dropout, Flatten,
-                GlobalAveragePooling2D, InputLayer, MaxPooling2D, Reshape, ReLU, Softmax)
+    for cls in (Activation, Add, Average, AveragePooling2D, BatchNormalization, Concatenate,
+                Conv2D, Dense, Dropout, Flatten, GlobalAveragePooling2D, InputLayer, Maximum,
+                MaxPooling2D, Minimum, Multiply, ReLU, Reshape, Softmax, Subtract)
 }
+_BY_NAME.update(MaxPool2D=MaxPooling2D, AvgPool2D=AveragePooling2D, Convolution2D=Conv2D,
+                GlobalAvgPool2D=GlobalAveragePooling2D)
 
 
-def deserialize(config: dict):
-    """Builds a layer from {'class_name': ..., 'config': {...}}."""
+def deserialize(config: dict, custom_objects=None):
+    """A layer from {'class_name': ..., 'config': {...}}."""
     name = config.get("class_name")
     if name not in _BY_NAME:
         raise ValueError(f"Unknown layer {name!r}; known layers: {', '.join(sorted(_BY_NAME))}")

@@ -1,4 +1,4 @@
-"""Activation."""
+"""Activation, Softmax and ReLU as layers."""
 
 from __future__ import annotations
 
@@ -9,24 +9,36 @@ from .layer import Layer
 class Activation(Layer):
     """Applies an activation function to its input.
 
-    Args:
-        activation: 'relu', 'sigmoid', 'tanh', 'softmax' or 'linear'.
-
-    Input shape: any. Output shape: same as input.
-
     Example:
 
     >>> layer = fmnistcpp.layers.Activation("relu")
     """
 
+    _engine_kind = "Activation"
+    _activation_attr = "activation"
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
-        self.activation = activations.get(activation)
+        self._engine_config = dict(activation=activations.name_of(activation))
 
-    def _add_to_network(self, network):
-        return network.add_activation(self.activation)
 
-    def get_config(self):
-        config = super().get_config()
-        config["activation"] = self.activation
-        return config
+class Softmax(Layer):
+    """Softmax over the last axis (`axis=-1` only)."""
+
+    _engine_kind = "Softmax"
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self._engine_config = dict(axis=axis)
+
+
+class ReLU(Layer):
+    """max(x, 0); Keras's defaults only (max_value=None, negative_slope=0,
+    threshold=0)."""
+
+    _engine_kind = "ReLU"
+
+    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self._engine_config = dict(max_value=max_value, negative_slope=negative_slope,
+                                   threshold=threshold)

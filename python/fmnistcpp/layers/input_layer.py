@@ -1,41 +1,59 @@
-"""Input: declares a model's per-sample input shape."""
+"""Input: a model's symbolic input (Keras's `keras.Input` / `InputLayer`)."""
 
 from __future__ import annotations
 
-from .layer import Layer, _check_shape
+from ..backend.tensor import KerasTensor, Node
+from .layer import Layer, check_shape
 
 
 class InputLayer(Layer):
-    """Holds the input shape of a Sequential model; computes nothing.
+    """Holds a model input's per-sample shape and its symbolic tensor;
+    computes nothing.
 
     Args:
         shape: per-sample shape, e.g. `(28, 28, 1)` (no batch axis).
-
-    Example:
-
-    >>> model = fmnistcpp.Sequential([fmnistcpp.Input((28, 28)), fmnistcpp.layers.Flatten()])
+        batch_shape: the same with the batch axis first, as Keras saves it.
     """
 
-    def __init__(self, shape=None, batch_size=None, name=None, input_shape=None, **kwargs):
+    def __init__(self, shape=None, batch_size=None, name=None, input_shape=None,
+                 batch_shape=None, dtype=None, sparse=None, ragged=None, optional=False,
+                 input_tensor=None, **kwargs):
+        if batch_shape is not None and shape is None:
+            shape = tuple(batch_shape)[1:]
         shape = shape if shape is not None else input_shape
         if shape is None:
             raise ValueError("Input needs a shape, e.g. Input(shape=(28, 28, 1))")
-        super().__init__(name=name, **kwargs)
-        self.shape = _check_shape(shape)
+        if sparse or ragged:
+            raise NotImplementedError("sparse or ragged inputs are not supported")
+        if input_tensor is not None:
+            raise NotImplementedError("InputLayer(input_tensor=...) is not supported")
+        super().__init__(name=name, dtype=dtype, **kwargs)
+        self.shape = check_shape(shape)
+        self.batch_shape = (None,) + self.shape
         self._input_shape_arg = self.shape
-        self.build(self.shape)
+        self.built = True
+        self._built_shapes = [self.shape]
+        self.output_tensor = KerasTensor(self.batch_shape, name=self.name)
+        Node(self, [], [self.output_tensor])
 
     def get_config(self):
-        return {"name": self.name, "batch_shape": (None,) + self.shape, "dtype": "float32"}
+        return {"batch_shape": self.batch_shape, "dtype": "float32", "sparse": False,
+                "ragged": False, "name": self.name, "optional": False}
 
     @classmethod
     def from_config(cls, config):
-        shape = config.get("batch_shape") or config.get("batch_input_shape")
-        return cls(shape=tuple(shape)[1:], name=config.get("name"))
+        config = dict(config)
+        shape = config.pop("batch_shape", None) or config.pop("batch_input_shape", None)
+        return cls(batch_shape=shape, name=config.get("name"))
+
+    def get_build_config(self):
+        return None
 
 
-def Input(shape=None, batch_size=None, name=None, dtype=None, **kwargs):
-    """Keras's `Input(shape)`: in a Sequential it fixes the input shape."""
-    if dtype not in (None, "float32"):
-        raise NotImplementedError(f"Input dtype={dtype!r}: only float32 is supported")
-    return InputLayer(shape=shape, batch_size=batch_size, name=name, **kwargs)
+def Input(shape=None, batch_size=None, name=None, dtype=None, sparse=None, batch_shape=None,
+          tensor=None, optional=False, **kwargs):
+    """Keras's `Input(shape)`: a symbolic tensor to build a model from (and,
+    first in a Sequential, its input shape)."""
+    layer = InputLayer(shape=shape, batch_size=batch_size, name=name, dtype=dtype, sparse=sparse,
+                       batch_shape=batch_shape, input_tensor=tensor, **kwargs)
+    return layer.output_tensor

@@ -1,8 +1,11 @@
 """`fmnistcpp.models`, as keras.models."""
 
+from ..saving.serialization import register_model_class
+from .model import Functional, Model
 from .sequential import Sequential
 
-Model = Sequential
+register_model_class("Sequential", Sequential)
+register_model_class("Functional", Functional)
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
@@ -14,4 +17,4 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
                        safe_mode=safe_mode)
 
 
-__all__ = ["Model", "Sequential", "load_model"]
+__all__ = ["Functional", "Model", "Sequential", "load_model"]

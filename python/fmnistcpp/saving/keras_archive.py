@@ -78,7 +78,7 @@ def read_config(z, path) -> dict:
     return config
 
 
-def load_weights_from_archive(z, path, model) -> None:
+def load_weights_from_archive(z, path, model, optimizer=False) -> None:
     raw = _read_member(z, path, WEIGHTS)
     try:
         f = h5py.File(io.BytesIO(raw), "r")
@@ -86,6 +86,8 @@ def load_weights_from_archive(z, path, model) -> None:
         raise ValueError(f"{path!r}: model.weights.h5 is not a readable HDF5 file ({exc})") from exc
     with f:
         weights_h5.read_weights(model, f, f"{path!r}")
+        if optimizer:
+            weights_h5.read_optimizer(model, f, f"{path!r}")
 
 
 def load(path, compile=True):
@@ -94,10 +96,11 @@ def load(path, compile=True):
         model = serialization.model_from_keras(config, f"{path!r}")
         if not model.built and config.get("build_config"):
             model.build(tuple(config["build_config"]["input_shape"]))
-        if model.built:
-            load_weights_from_archive(z, path, model)
-        if compile and config.get("compile_config"):
+        compiled = bool(compile and config.get("compile_config"))
+        if compiled:
             serialization.compile_from_keras(model, config["compile_config"], f"{path!r}")
+        if model.built:
+            load_weights_from_archive(z, path, model, optimizer=compiled)
     return model
 
 

@@ -56,11 +56,13 @@ def read_layer_weights(group, where) -> list:
 
 
 def assign(model, layer_weights, where) -> None:
-    """Sets the weights of the model's layers that have weights, in order."""
+    """Sets the weights of the model's layers that have weights, in order
+    (a nested model is one layer holding all its weights), as Keras's
+    load_weights_from_hdf5_group matches them."""
     if not model.built:
         raise ValueError(f"cannot load weights from {where}: the model is not built yet")
     file_layers = [(n, a) for n, a in layer_weights if a]
-    ours = [l for l in model._flat_layers() if l.get_weights()]
+    ours = [l for l in serialization.saved_layers(model) if l.get_weights()]
     if len(file_layers) != len(ours):
         raise ValueError(
             f"{where} has weights for {len(file_layers)} layers "
@@ -77,8 +79,9 @@ def assign(model, layer_weights, where) -> None:
                 f"{[a.shape for a in arrays]}, layer {layer.name!r} expects "
                 f"{[e.shape for e in expected]}"
             )
-        weights.extend(arrays)
-    model.set_weights(weights)
+        weights.append((layer, arrays))
+    for layer, arrays in weights:  # all checked first: no half-loaded model
+        layer.set_weights(arrays)
 
 
 def load(path, compile=True):
@@ -117,12 +120,21 @@ def load_weights(path, model) -> None:
         assign(model, read_layer_weights(group, where), where)
 
 
+def _weight_names(layer, prefix=""):
+    """(name, array) of a layer's weights as Keras 3 names them in legacy
+    files: layer/variable, or model/layer/variable inside a nested model."""
+    if serialization.is_model(layer):
+        out = []
+        for inner in serialization.saved_layers(layer):
+            out += _weight_names(inner, f"{prefix}{layer.name}/")
+        return out
+    return [(f"{prefix}{layer.name}/{v.name}", v.numpy()) for v in layer.weights]
+
+
 def write(model, path) -> None:
     """Writes the legacy HDF5 format, as Keras 3's `model.save('m.h5')`."""
-    from ..models.sequential import Sequential
-
-    config = serialization.model_to_keras(model)
-    model_config = {"class_name": "Sequential", "config": config["config"]}
+    spec = serialization.model_to_keras(model)
+    model_config = {"class_name": spec["class_name"], "config": spec["config"]}
     with h5py.File(path, "w") as f:
         f.attrs["backend"] = "tensorflow"
         f.attrs["keras_version"] = KERAS_VERSION
@@ -138,17 +150,13 @@ def write(model, path) -> None:
         g.attrs["backend"] = "tensorflow"
         g.attrs["keras_version"] = KERAS_VERSION
         names = []
-        for layer in model.layers:
+        for layer in serialization.saved_layers(model):
             names.append(layer.name)
             lg = g.create_group(layer.name)
-            sub = layer._flat_layers() if isinstance(layer, Sequential) else [layer]
             weight_names = []
-            for l in sub:
-                wnames = getattr(l, "_weight_names", lambda: ("kernel", "bias"))()
-                for wname, w in zip(wnames, l.get_weights() if l.built else []):
-                    full = f"{model.name}/{l.name}/{wname}"
-                    lg.create_dataset(full, data=np.asarray(w, dtype=np.float32))
-                    weight_names.append(full)
+            for full, w in _weight_names(layer):
+                lg.create_dataset(full, data=np.asarray(w, dtype=np.float32))
+                weight_names.append(full)
             lg.attrs["weight_names"] = np.array(weight_names, dtype=h5py.string_dtype()) \
                 if weight_names else np.array([], dtype=np.float64)
         g.attrs["layer_names"] = np.array(names, dtype=h5py.string_dtype())

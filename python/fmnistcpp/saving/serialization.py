@@ -1,31 +1,32 @@
-"""Translation between fmnistcpp objects and Keras 3's serialized configs
-(the `config.json` of a `.keras` file, the `model_config` /
-`training_config` of a legacy `.h5` file). Writing produces Keras 3's
-exact form; reading accepts Keras 3's and Keras 2's (tf.keras) forms."""
+"""Translation between fmnistcpp models and Keras 3's serialized configs
+(the `config.json` of a `.keras` file, the `model_config` of a legacy
+`.h5` file). Writing produces Keras 3's exact form; reading accepts Keras
+3's and Keras 2's (tf.keras) forms.
+
+Everything walks the generic layer/model interface: a model is anything
+with `layers` and a graph (`_graph`); a Sequential is written as Keras's
+Sequential, every other model (functional, or subclassed and traced) as
+Keras's Functional."""
 
 from __future__ import annotations
 
 import inspect
 import re
 
-from .. import losses, metrics as metrics_module, optimizers
 from ..layers import _BY_NAME as LAYER_CLASSES
 
-SUPPORTED_LAYERS = sorted(set(LAYER_CLASSES) | {"Sequential", "MaxPool2D", "AvgPool2D",
-                                                "Convolution2D", "GlobalAvgPool2D"})
-_LAYER_ALIASES = {"MaxPool2D": "MaxPooling2D", "AvgPool2D": "AveragePooling2D",
-                  "Convolution2D": "Conv2D", "GlobalAvgPool2D": "GlobalAveragePooling2D"}
+MODEL_CLASSES = ("Sequential", "Functional", "Model")
+SUPPORTED_LAYERS = sorted(set(LAYER_CLASSES) | set(MODEL_CLASSES))
+# The model classes, registered by fmnistcpp.models, so saving never imports
+# the models package (which imports saving to save).
+_MODEL_TYPES: dict = {}
+
+
+def register_model_class(kind: str, cls) -> None:
+    _MODEL_TYPES[kind] = cls
 
 _DTYPE_POLICY = {"module": "keras", "class_name": "DTypePolicy",
                  "config": {"name": "float32"}, "registered_name": None}
-_INITIALIZERS = {
-    "glorot_uniform": {"module": "keras.initializers", "class_name": "GlorotUniform",
-                       "config": {"seed": None}, "registered_name": None},
-    "zeros": {"module": "keras.initializers", "class_name": "Zeros", "config": {},
-              "registered_name": None},
-}
-_INITIALIZER_NAMES = {"GlorotUniform": "glorot_uniform", "glorot_uniform": "glorot_uniform",
-                      "Zeros": "zeros", "zeros": "zeros", "Zero": "zeros"}
 _UNUSED_WHEN_NONE = ("kernel_regularizer", "bias_regularizer", "activity_regularizer",
                      "kernel_constraint", "bias_constraint")
 
@@ -45,156 +46,251 @@ def _listify(value):
     return value
 
 
+def is_model(layer) -> bool:
+    return hasattr(layer, "_graph") and hasattr(layer, "layers")
+
+
+def is_sequential(layer) -> bool:
+    return is_model(layer) and hasattr(layer, "_layers") and hasattr(layer, "pop")
+
+
+def saved_layers(model) -> list:
+    """The layers a saved file lists, in Keras's order: a Sequential's own
+    list, a functional model's graph order (inputs included)."""
+    return model.layers if is_sequential(model) else model._graph.layers
+
+
 # --- writing --------------------------------------------------------------------------
-def model_to_keras(model) -> dict:
-    """The Keras 3 serialized form of a Sequential (module, class_name,
-    config, registered_name, build_config)."""
-    from ..models.sequential import Sequential
-
-    layers = []
-    if model._input_shape is not None:
-        layers.append({
-            "module": "keras.layers", "class_name": "InputLayer",
-            "config": {"batch_shape": [None, *model._input_shape], "dtype": "float32",
-                       "sparse": False, "ragged": False, "name": "input_layer",
-                       "optional": False},
-            "registered_name": None,
-        })
-    for layer in model.layers:
-        if isinstance(layer, Sequential):
-            layers.append(model_to_keras(layer))
-        else:
-            layers.append(layer_to_keras(layer))
-    config = {"name": model.name, "trainable": True, "dtype": dict(_DTYPE_POLICY),
-              "layers": layers}
-    out = {"module": "keras", "class_name": "Sequential", "config": config,
-           "registered_name": None}
-    if model._input_shape is not None:
-        shape = [None, *model._input_shape]
-        config["build_input_shape"] = shape
-        out["build_config"] = {"input_shape": shape}
-    return out
-
-
 def layer_to_keras(layer) -> dict:
+    if is_model(layer):
+        return model_to_keras(layer)
     cls = type(layer).__name__
     config = _listify(layer.get_config())
     config.pop("batch_input_shape", None)  # the model's InputLayer carries the shape
-    config["dtype"] = dict(_DTYPE_POLICY)
-    for key in ("kernel_initializer", "bias_initializer"):
-        if key in config:
-            config[key] = dict(_INITIALIZERS[config[key]])
+    if cls != "InputLayer":
+        config["dtype"] = dict(_DTYPE_POLICY)
     if cls in ("Conv2D", "Dense"):
         for key in _UNUSED_WHEN_NONE:
             config.setdefault(key, None)
-    if cls == "ReLU":
-        config.update(max_value=None, negative_slope=0.0, threshold=0.0)
     out = {"module": "keras.layers", "class_name": cls, "config": config,
            "registered_name": None}
-    if layer.built and layer.input_shape is not None:
-        out["build_config"] = {"input_shape": [None, *layer.input_shape]}
+    build = layer.get_build_config()
+    if build is not None:
+        out["build_config"] = _listify(build)
     return out
 
 
-def compile_to_keras(model) -> dict | None:
-    """Keras 3's compile_config, or None for an uncompiled model."""
-    if model._compile_args is None:
-        return None
-    return {
-        "optimizer": optimizer_to_keras(model.optimizer),
-        "loss": loss_to_keras(model.loss),
-        "loss_weights": None,
-        "metrics": [metric_to_keras(m) for m in model.compiled_metrics] or None,
-        "weighted_metrics": None,
-        "run_eagerly": False,
-        "steps_per_execution": 1,
-        "jit_compile": False,
-    }
+def sequential_config(model) -> dict:
+    layers = []
+    first = model._layers[0] if model._layers else None
+    if first is not None and type(first).__name__ == "InputLayer":
+        layers.append(layer_to_keras(first))
+    layers += [layer_to_keras(l) for l in model.layers]
+    config = {"name": model.name, "trainable": model.trainable, "dtype": dict(_DTYPE_POLICY),
+              "layers": layers}
+    if model.built:
+        config["build_input_shape"] = _listify(model.inputs[0].shape)
+    return config
 
 
-def optimizer_to_keras(opt) -> dict:
-    config = {"name": opt.name, "learning_rate": float(opt.learning_rate),
-              "weight_decay": None, "clipnorm": None, "global_clipnorm": None,
-              "clipvalue": None, "use_ema": False, "ema_momentum": 0.99,
-              "ema_overwrite_frequency": None, "loss_scale_factor": None,
-              "gradient_accumulation_steps": None}
-    cfg = opt.get_config()
-    if not isinstance(cfg.get("learning_rate"), dict):  # a schedule is saved as itself
-        cfg.pop("learning_rate", None)
-    config.update(cfg)
-    return {"module": "keras.optimizers", "class_name": type(opt).__name__, "config": config,
-            "registered_name": None}
+def _tensor_ref(tensor, node_position) -> dict:
+    op, node_index, tensor_index = tensor._keras_history
+    return {"class_name": "__keras_tensor__",
+            "config": {"shape": _listify(tensor.shape), "dtype": "float32",
+                       "keras_history": [op.name, node_position(op, node_index),
+                                         tensor_index]}}
 
 
-def loss_to_keras(loss):
-    if isinstance(loss, str):
-        return loss
-    if isinstance(loss, losses.Loss):
-        config = loss.get_config()
-        if loss.sparse:
-            config.setdefault("ignore_class", None)
-        else:
-            config.update(label_smoothing=0.0, axis=-1)
-        return {"module": "keras.losses", "class_name": type(loss).__name__, "config": config,
-                "registered_name": None}
-    name = getattr(loss, "__name__", None)
-    if name:
-        return name
-    raise ValueError(f"cannot serialize the loss {loss!r}")
+def model_config(model) -> dict:
+    """Keras 3's Functional config: each layer with the calls ("inbound
+    nodes") that connect it inside this model."""
+    if is_sequential(model):
+        return sequential_config(model)
+    graph = model._graph
+    in_graph = set(graph.nodes)
+    kept = {}  # layer -> its nodes inside this model, in order
+
+    def node_position(op, node_index):
+        node = op._inbound_nodes[node_index]
+        nodes = kept.setdefault(op, [n for n in op._inbound_nodes if n in in_graph])
+        return nodes.index(node) if node in nodes else 0
+
+    layers = []
+    for layer in graph.layers:
+        spec = layer_to_keras(layer)
+        spec["name"] = layer.name
+        nodes = []
+        for node in layer._inbound_nodes:
+            if node not in in_graph or node.is_input:
+                continue
+            args = node.arguments
+            ref = (lambda t: _tensor_ref(t, node_position))
+            if isinstance(args, (list, tuple)):
+                arg = [ref(t) for t in args]
+            else:
+                arg = ref(args)
+            kwargs = {"training": False} if node.training is False else {}
+            nodes.append({"args": [arg], "kwargs": kwargs})
+        spec["inbound_nodes"] = nodes
+        layers.append(spec)
+
+    def refs(tensors):
+        return [[t._keras_history.operation.name,
+                 node_position(t._keras_history.operation, t._keras_history.node_index),
+                 t._keras_history.tensor_index] for t in tensors]
+
+    return {"name": model.name, "trainable": model.trainable, "layers": layers,
+            "input_layers": refs(graph.inputs), "output_layers": refs(graph.outputs)}
 
 
-def metric_to_keras(metric):
-    if type(metric) is metrics_module.Accuracy:
-        return metric.name  # 'accuracy' / 'acc', as the user wrote it
-    config = dict(metric.get_config())
-    config["dtype"] = "float32"
-    return {"module": "keras.metrics", "class_name": type(metric).__name__, "config": config,
-            "registered_name": None}
+def model_to_keras(model) -> dict:
+    """The Keras 3 serialized form of a model (module, class_name, config,
+    registered_name, build_config)."""
+    if is_sequential(model):
+        out = {"module": "keras", "class_name": "Sequential",
+               "config": sequential_config(model), "registered_name": None}
+        if model.built:
+            out["build_config"] = {"input_shape": _listify(model.inputs[0].shape)}
+        return out
+    out = {"module": "keras.src.models.functional", "class_name": "Functional",
+           "config": model_config(model), "registered_name": "Functional"}
+    shapes = [_listify(t.shape) for t in model.inputs]
+    out["build_config"] = {"input_shape": shapes[0] if len(shapes) == 1 else shapes}
+    return out
 
 
 # --- reading --------------------------------------------------------------------------
 def model_from_keras(spec, where="the file"):
-    """A fmnistcpp Sequential from Keras's serialized Sequential."""
-    from ..models.sequential import Sequential
-
     if not isinstance(spec, dict):
         raise ValueError(f"{where}: the model config is not a JSON object")
     cls = spec.get("class_name")
-    if cls != "Sequential":
-        raise ValueError(
-            f"{where} holds a {cls!r} model; fmnistcpp loads Sequential models only "
-            f"(supported layers: {', '.join(SUPPORTED_LAYERS)})"
-        )
     config = spec.get("config", {})
+    if cls == "Sequential":
+        return sequential_from_config(config, spec, where)
+    if cls in ("Functional", "Model"):
+        return functional_from_config(config, where)
+    raise ValueError(
+        f"{where} holds a {cls!r} model; fmnistcpp loads Sequential and functional models "
+        f"(supported layers: {', '.join(SUPPORTED_LAYERS)})"
+    )
+
+
+def sequential_from_config(config, spec=None, where="the file"):
+    Sequential = _MODEL_TYPES["Sequential"]
     if isinstance(config, list):  # very old Keras: the config is the layer list
         config = {"layers": config}
     layer_specs = config.get("layers")
     if not isinstance(layer_specs, list):
         raise ValueError(f"{where}: the Sequential config has no 'layers' list")
-    model = Sequential(name=config.get("name"))
-    first = True
+    model = Sequential(name=config.get("name"), trainable=config.get("trainable", True))
     for layer_spec in layer_specs:
-        if not isinstance(layer_spec, dict) or "class_name" not in layer_spec:
-            raise ValueError(f"{where}: a layer entry has no 'class_name': {layer_spec!r}")
-        if layer_spec["class_name"] == "Sequential":
-            model.add(model_from_keras(layer_spec, where))
-        else:
-            model.add(layer_from_keras(layer_spec, where))
-        first = False
-    del first
-    build_shape = config.get("build_input_shape") or (spec.get("build_config") or {}).get(
+        model.add(layer_from_keras(layer_spec, where), rebuild=False)
+    build_shape = config.get("build_input_shape") or ((spec or {}).get("build_config") or {}).get(
         "input_shape")
-    if not model.built and build_shape is not None and model.layers:
-        model.build(tuple(build_shape))
+    if model.layers:
+        if model._layers and type(model._layers[0]).__name__ == "InputLayer":
+            model.build()
+        elif build_shape is not None:
+            model.build(tuple(build_shape))
+    return model
+
+
+def _tensor_from_ref(ref, created, where):
+    """A tensor ([name, node, index], Keras 2, or Keras 3's __keras_tensor__)."""
+    if isinstance(ref, dict) and ref.get("class_name") == "__keras_tensor__":
+        ref = ref["config"]["keras_history"]
+    name, node_index, tensor_index = ref[0], ref[1], ref[2]
+    if name not in created or node_index >= len(created[name]):
+        return None
+    outs = created[name][node_index]
+    return outs[tensor_index] if isinstance(outs, list) else outs
+
+
+def _node_inputs(node_spec, created, where):
+    """(call argument structure, kwargs) of one inbound node, or None when a
+    tensor it needs is not made yet."""
+    if isinstance(node_spec, dict):  # Keras 3
+        args = node_spec.get("args") or []
+        kwargs = dict(node_spec.get("kwargs") or {})
+        if not args:
+            raise ValueError(f"{where}: a layer call has no arguments")
+        arg = args[0]
+        if isinstance(arg, list):
+            tensors = [_tensor_from_ref(r, created, where) for r in arg]
+            return (None if any(t is None for t in tensors) else tensors), kwargs
+        t = _tensor_from_ref(arg, created, where)
+        return (None if t is None else t), kwargs
+    # Keras 2: [[name, node, tensor, kwargs], ...]
+    tensors = [_tensor_from_ref(r, created, where) for r in node_spec]
+    kwargs = dict(node_spec[0][3]) if node_spec and len(node_spec[0]) > 3 else {}
+    if any(t is None for t in tensors):
+        return None, kwargs
+    return (tensors[0] if len(tensors) == 1 else tensors), kwargs
+
+
+def functional_from_config(config, where="the file"):
+    Functional = _MODEL_TYPES["Functional"]
+    layer_specs = config.get("layers")
+    if not isinstance(layer_specs, list):
+        raise ValueError(f"{where}: the model config has no 'layers' list")
+    layers, pending = {}, []
+    for spec in layer_specs:
+        layer = layer_from_keras(spec, where)
+        name = spec.get("name") or layer.name
+        layers[name] = layer
+        nodes = spec.get("inbound_nodes") or []
+        pending.append((name, list(nodes)))
+    created = {}  # layer name -> [outputs of each node]
+    for name, layer in layers.items():
+        if type(layer).__name__ == "InputLayer":
+            created[name] = [layer.output_tensor]
+    progress = True
+    while progress:
+        progress = False
+        for name, nodes in pending:
+            while nodes:
+                inputs, kwargs = _node_inputs(nodes[0], created, where)
+                if inputs is None:
+                    break
+                training = kwargs.pop("training", None)
+                kwargs.pop("mask", None)
+                out = layers[name](inputs, training=training) if training is False else \
+                    layers[name](inputs)
+                created.setdefault(name, []).append(out)
+                nodes.pop(0)
+                progress = True
+    stuck = [name for name, nodes in pending if nodes]
+    if stuck:
+        raise ValueError(f"{where}: the calls of layer(s) {stuck} refer to tensors that no "
+                         "layer makes (a corrupt or unsupported model config)")
+
+    def tensors(refs):
+        if refs and not isinstance(refs[0], list):  # one [name, node, index]
+            refs = [refs]
+        out = [_tensor_from_ref(r, created, where) for r in refs]
+        if any(t is None for t in out):
+            raise ValueError(f"{where}: the model's inputs or outputs name unknown layers")
+        return out
+
+    inputs = tensors(config.get("input_layers") or [])
+    outputs = tensors(config.get("output_layers") or [])
+    output_refs = config.get("output_layers") or []
+    single_output = bool(output_refs) and not isinstance(output_refs[0], list)
+    model = Functional(inputs if len(inputs) > 1 else inputs[0],
+                       outputs[0] if single_output or len(outputs) == 1 else outputs,
+                       name=config.get("name"), trainable=config.get("trainable", True))
     return model
 
 
 def layer_from_keras(spec: dict, where="the file"):
+    if not isinstance(spec, dict) or "class_name" not in spec:
+        raise ValueError(f"{where}: a layer entry has no 'class_name': {spec!r:.80}")
     cls_name = spec["class_name"]
-    cls_name = _LAYER_ALIASES.get(cls_name, cls_name)
+    if cls_name in MODEL_CLASSES:
+        return model_from_keras(spec, where)
     if cls_name not in LAYER_CLASSES:
         raise ValueError(
-            f"{where} uses the layer class {spec['class_name']!r}, which fmnistcpp does not "
+            f"{where} uses the layer class {cls_name!r}, which fmnistcpp does not "
             f"support; supported layers: {', '.join(SUPPORTED_LAYERS)}"
         )
     cls = LAYER_CLASSES[cls_name]
@@ -207,10 +303,7 @@ def layer_from_keras(spec: dict, where="the file"):
             shape = [None, *config["shape"]]
         if shape is None:
             raise ValueError(f"{where}: InputLayer {name!r} has no batch_shape")
-        return cls(shape=tuple(shape)[1:], name=name)
-    for key in ("kernel_initializer", "bias_initializer"):
-        if key in config:
-            config[key] = _initializer_name(config[key], cls_name, name, where)
+        return cls(batch_shape=tuple(shape), name=name)
     if "activation" in config:
         config["activation"] = _activation_name(config["activation"])
     accepted = set(inspect.signature(cls.__init__).parameters) | {
@@ -225,14 +318,14 @@ def layer_from_keras(spec: dict, where="the file"):
                 f"{where}: layer {name!r} ({cls_name}) has the setting {key}={value!r}, "
                 "which fmnistcpp does not support"
             )
-    for key in ("kernel_size", "strides", "pool_size", "dilation_rate", "target_shape",
-                "batch_input_shape"):
-        if isinstance(kwargs.get(key), list):
-            kwargs[key] = tuple(kwargs[key])
+    for key, value in kwargs.items():
+        if isinstance(value, list):
+            kwargs[key] = tuple(value)
     try:
-        return cls(**kwargs)
+        layer = cls(**kwargs)
     except (NotImplementedError, TypeError, ValueError) as exc:
         raise ValueError(f"{where}: cannot rebuild layer {name!r} ({cls_name}): {exc}") from exc
+    return layer
 
 
 def _check_dtype(dtype, cls_name, name, where):
@@ -245,21 +338,6 @@ def _check_dtype(dtype, cls_name, name, where):
         )
 
 
-def _initializer_name(value, cls_name, name, where):
-    if isinstance(value, dict):
-        ident = value.get("class_name")
-        config = value.get("config") or {}
-        if ident in ("GlorotUniform", "glorot_uniform") and config.get("seed") is not None:
-            return "glorot_uniform"  # the weights come from the file anyway
-    else:
-        ident = value
-    if ident in _INITIALIZER_NAMES:
-        return _INITIALIZER_NAMES[ident]
-    # The weights are loaded from the file, so the initializer only matters
-    # for re-initialization; fall back to Keras's defaults rather than fail.
-    return "zeros" if "bias" in str(ident).lower() else "glorot_uniform"
-
-
 def _activation_name(value):
     if isinstance(value, dict):  # {"module": "keras.activations", "class_name": "function", "config": "relu"}
         cfg = value.get("config")
@@ -269,99 +347,13 @@ def _activation_name(value):
     return value
 
 
-_OPT_IGNORED = {"ema_momentum", "ema_overwrite_frequency", "jit_compile", "is_legacy_optimizer",
-                "loss_scale_factor", "gradient_accumulation_steps"}
-_OPT_UNSUPPORTED = {"weight_decay", "clipnorm", "clipvalue", "global_clipnorm", "use_ema",
-                    "decay"}
+# The compile settings live in their own module; these names are part of
+# the package's interface (saving/__init__, legacy_h5, keras_archive).
+from .compile_serialization import (  # noqa: E402
+    compile_from_keras, compile_to_keras, loss_from_keras, metrics_from_keras,
+    optimizer_from_keras, optimizer_to_keras)
 
-
-def optimizer_from_keras(spec, where="the file"):
-    if isinstance(spec, str):
-        return optimizers.get(spec)
-    if not isinstance(spec, dict):
-        raise ValueError(f"{where}: cannot read the optimizer config {spec!r}")
-    cls_name = str(spec.get("class_name", "")).split(">")[-1]
-    cls = optimizers._BY_NAME.get(cls_name.lower())
-    if cls is None:
-        raise ValueError(
-            f"{where}: the optimizer {spec.get('class_name')!r} is not supported; supported "
-            "optimizers: Adam, AdamW, RMSprop, SGD (load with compile=False to skip it)"
-        )
-    config = dict(spec.get("config") or {})
-    if "lr" in config and "learning_rate" not in config:
-        config["learning_rate"] = config.pop("lr")
-    kwargs = {}
-    accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "kwargs"}
-    for key, value in config.items():
-        if key in accepted:
-            kwargs[key] = value
-        elif key in _OPT_UNSUPPORTED and value not in (None, False, 0, 0.0):
-            raise ValueError(
-                f"{where}: the optimizer setting {key}={value!r} is not supported "
-                "(load with compile=False to skip the optimizer)"
-            )
-    if isinstance(kwargs.get("learning_rate"), dict):
-        try:
-            kwargs["learning_rate"] = optimizers.schedules.deserialize(kwargs["learning_rate"])
-        except (ValueError, NotImplementedError, TypeError, KeyError) as e:
-            raise ValueError(f"{where}: the learning-rate schedule cannot be read ({e}); "
-                             "load with compile=False to skip the optimizer") from None
-    return cls(**kwargs)
-
-
-def loss_from_keras(spec, where="the file"):
-    if isinstance(spec, dict) and "class_name" in spec:
-        cls_name = spec["class_name"]
-        if cls_name in ("function",) and isinstance(spec.get("config"), str):
-            return losses.get(spec["config"])
-        if cls_name not in losses._BY_NAME:
-            raise ValueError(f"{where}: the loss {cls_name!r} is not supported; supported: "
-                             "categorical_crossentropy, sparse_categorical_crossentropy")
-        config = spec.get("config") or {}
-        kwargs = {k: v for k, v in config.items()
-                  if k in ("name", "from_logits", "label_smoothing", "axis", "ignore_class")}
-        return losses._BY_NAME[cls_name](**kwargs)
-    try:
-        return losses.get(spec)
-    except ValueError as exc:
-        raise ValueError(f"{where}: {exc}") from exc
-
-
-def metrics_from_keras(spec, where="the file"):
-    if spec is None:
-        return []
-    if isinstance(spec, dict):
-        raise ValueError(f"{where}: per-output metrics are not supported")
-    out = []
-    for m in spec:
-        if isinstance(m, list):  # Keras 2 nests metrics per output
-            out.extend(metrics_from_keras(m, where))
-            continue
-        if isinstance(m, dict):
-            cls_name = m.get("class_name")
-            config = m.get("config") or {}
-            cls = getattr(metrics_module, str(cls_name), None)
-            if not (isinstance(cls, type) and issubclass(cls, metrics_module.Metric)):
-                raise ValueError(f"{where}: the metric {cls_name!r} is not supported")
-            kwargs = {"name": config.get("name")}
-            if "k" in config:
-                kwargs["k"] = config["k"]
-            out.append(cls(**kwargs))
-        else:
-            try:
-                out.append(metrics_module.get(m))
-            except ValueError as exc:
-                raise ValueError(f"{where}: {exc}") from exc
-    return out
-
-
-def compile_from_keras(model, compile_config: dict, where="the file"):
-    """Compiles `model` as Keras's compile_from_config does."""
-    optimizer = optimizer_from_keras(compile_config.get("optimizer", "rmsprop"), where)
-    loss = compile_config.get("loss")
-    if loss is None:
-        return
-    if not (isinstance(loss, str) and loss in losses._BY_NAME):
-        loss = loss_from_keras(loss, where)
-    metrics = metrics_from_keras(compile_config.get("metrics"), where)
-    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+__all__ = ["SUPPORTED_LAYERS", "compile_from_keras", "compile_to_keras", "layer_from_keras",
+           "layer_to_keras", "loss_from_keras", "metrics_from_keras", "model_config",
+           "model_from_keras", "model_to_keras", "optimizer_from_keras", "optimizer_to_keras",
+           "saved_layers", "sequential_config", "to_snake_case"]

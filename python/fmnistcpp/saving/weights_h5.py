@@ -3,22 +3,25 @@ archive, and `.weights.h5` files from `save_weights`):
 
     /vars                     attrs name=<model name>       (model's own: none)
     /layers/<snake class>/vars/0, 1, ...   attrs name=<layer name>
-    /optimizer/vars           attrs name=<optimizer name>
+    /layers/<snake class>/layers/...       (a nested model's layers)
+    /optimizer/vars/0 (iteration), 1 (learning_rate), then the optimizer's
+                              state in Keras's order
 
 Layers are addressed by their class name in snake case made unique in
-order (conv2d, conv2d_1, ...), as keras.src.saving.saving_lib does, not by
-the layers' own names. The optimizer's state (Adam's moments, the step
-count) is not saved: fmnistcpp keeps it inside the C++ engine, so the file
-holds a fresh optimizer state (step 0, zero moments) with the right shapes,
-and a loaded model, in Keras or here, restarts the optimizer from it.
+order (conv2d, conv2d_1, ...; a functional model lists its inputs as
+input_layer), as keras.src.saving.saving_lib does, not by the layers' own
+names. The optimizer's state is the engine's, in Keras's order, so a model
+resumes training where it stopped, here or in Keras.
 """
 
 from __future__ import annotations
 
+import warnings
+
 import h5py
 import numpy as np
 
-from .serialization import to_snake_case
+from .serialization import is_model, is_sequential, saved_layers, to_snake_case
 
 
 def _unique(name, used):
@@ -29,75 +32,80 @@ def _unique(name, used):
     return name
 
 
+def _saved_class(layer) -> str:
+    if is_model(layer):
+        return "Sequential" if is_sequential(layer) else "Functional"
+    return type(layer).__name__
+
+
 def _layer_paths(model, prefix="layers"):
     """(path, layer) for every layer of the model, nested models expanded,
-    in Keras's naming; a nested Sequential yields itself too."""
-    from ..models.sequential import Sequential
-
+    in Keras's naming; a nested model yields itself too."""
     used = {}
-    for layer in model.layers:
-        path = f"{prefix}/{_unique(to_snake_case(type(layer).__name__), used)}"
+    for layer in saved_layers(model):
+        path = f"{prefix}/{_unique(to_snake_case(_saved_class(layer)), used)}"
         yield path, layer
-        if isinstance(layer, Sequential):
+        if is_model(layer):
             yield from _layer_paths(layer, path + "/layers")
 
 
 def write_weights(model, h5file: h5py.File) -> None:
-    """Writes the model's weights into an open, empty h5py File."""
-    from ..models.sequential import Sequential
-
+    """Writes the model's weights (and its optimizer's state) into an open,
+    empty h5py File."""
     h5file.create_group("vars").attrs["name"] = model.name
     h5file.create_group("layers")
     for path, layer in _layer_paths(model):
         group = h5file.create_group(path).create_group("vars")
         group.attrs["name"] = layer.name
-        if isinstance(layer, Sequential):
+        if is_model(layer):
             continue
-        weights = layer.get_weights() if layer.built else []
-        for i, w in enumerate(weights):
+        for i, w in enumerate(layer.get_weights()):
             group.create_dataset(str(i), data=np.asarray(w, dtype=np.float32))
     if model.optimizer is not None:
-        _write_fresh_optimizer(model, h5file.create_group("optimizer").create_group("vars"))
+        _write_optimizer(model, h5file.create_group("optimizer").create_group("vars"))
 
 
-def _write_fresh_optimizer(model, group) -> None:
-    """Writes the optimizer's variables in Keras's order (iteration,
-    learning_rate, then per weight Adam's momentum and velocity or SGD's
-    momentum) holding a *fresh* state: step 0 and zero moments. The C++
-    engine does not expose its optimizer state, so this is what training
-    resumes from in Keras, exactly as in fmnistcpp after loading."""
-    from .. import optimizers
-
+def _write_optimizer(model, group) -> None:
+    """The optimizer's variables in Keras's order: iteration, learning_rate
+    (none when a schedule sets it), then its state per trainable weight."""
     opt = model.optimizer
     group.attrs["name"] = opt.name
-    group.create_dataset("0", data=np.int64(0))
+    iterations, state = model._optimizer_state()
+    group.create_dataset("0", data=np.int64(iterations))
     index = 1
-    if getattr(opt, "_schedule", None) is None:  # with a schedule Keras has no lr variable
+    if not opt._has_schedule():
         group.create_dataset("1", data=np.float32(opt.learning_rate))
         index = 2
-    if not model.built:
-        return
-    weights = model.trainable_weights  # Keras's optimizer has no slots for moving statistics
-    if isinstance(opt, optimizers.Adam):
-        # Keras 3 creates momentum and velocity per weight, in turn.
-        layout = [w for w in weights for _ in range(2)]
-    elif isinstance(opt, optimizers.RMSprop):
-        # Keras 3 creates all velocities, then all momentums, then averages.
-        kinds = 1 + (opt.momentum > 0) + bool(opt.centered)
-        layout = [w for _ in range(kinds) for w in weights]
-    elif isinstance(opt, optimizers.SGD) and opt.momentum:
-        layout = list(weights)
-    else:
-        layout = []
-    for w in layout:
-        group.create_dataset(str(index), data=np.zeros(w.shape, dtype=np.float32))
+    for array in state:
+        group.create_dataset(str(index), data=np.asarray(array, dtype=np.float32))
         index += 1
+
+
+def read_optimizer(model, h5file, where: str) -> None:
+    """Restores the optimizer's step count and state from a weights file,
+    when the file has them in the layout this model's optimizer keeps;
+    otherwise warns, as Keras does, and keeps a fresh state."""
+    if model.optimizer is None or "optimizer/vars" not in h5file:
+        return
+    group = h5file["optimizer/vars"]
+    opt = model.optimizer
+    first = 1 if opt._has_schedule() else 2
+    try:
+        keys = sorted((k for k in group.keys() if k.isdigit()), key=int)
+        if not keys or keys[0] != "0":
+            return
+        iterations = int(np.asarray(group["0"][()]))
+        values = [np.asarray(group[k][()], dtype=np.float32) for k in keys[first:]]
+    except (KeyError, OSError, TypeError, ValueError) as exc:
+        warnings.warn(f"{where}: the optimizer's state cannot be read ({exc}); it starts fresh")
+        return
+    if not model._set_optimizer_state(iterations, values):
+        warnings.warn(f"Skipping variable loading for optimizer '{opt.name}': {where} holds "
+                      f"{len(values)} state arrays of other shapes; the optimizer starts fresh")
 
 
 def read_weights(model, h5file: h5py.File, where: str) -> None:
     """Sets the model's weights from a Keras 3 weights file."""
-    from ..models.sequential import Sequential
-
     if "layers" not in h5file:
         keys = ", ".join(sorted(h5file.keys())) or "nothing"
         raise ValueError(
@@ -106,9 +114,9 @@ def read_weights(model, h5file: h5py.File, where: str) -> None:
     if not model.built:
         raise ValueError(f"cannot load weights from {where}: the model is not built yet "
                          "(give it an Input or call build() first)")
-    weights = []
+    assignments = []
     for path, layer in _layer_paths(model):
-        if isinstance(layer, Sequential):
+        if is_model(layer):
             continue
         expected = layer.get_weights()
         if not expected:
@@ -124,6 +132,7 @@ def read_weights(model, h5file: h5py.File, where: str) -> None:
                 f"{where}: layer {layer.name!r} ({type(layer).__name__}) expects "
                 f"{len(expected)} weight arrays, the file has {len(group.keys())} at '{path}/vars'"
             )
+        arrays = []
         for i, e in enumerate(expected):
             try:
                 w = np.asarray(group[str(i)][()], dtype=np.float32)
@@ -135,5 +144,7 @@ def read_weights(model, h5file: h5py.File, where: str) -> None:
                     f"{where}: layer {layer.name!r} weight {i} has shape {w.shape} in the file, "
                     f"the model expects {e.shape}"
                 )
-            weights.append(w)
-    model.set_weights(weights)
+            arrays.append(w)
+        assignments.append((layer, arrays))
+    for layer, arrays in assignments:  # all read and checked first: no half-loaded model
+        layer.set_weights(arrays)

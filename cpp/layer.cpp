@@ -1,0 +1,72 @@
+#include "layer.hpp"
+
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+
+namespace fmnistcpp {
+
+int64_t checked_mul(int64_t a, int64_t b, const char* what) {
+  int64_t r;
+  if (a < 0 || b < 0 || __builtin_mul_overflow(a, b, &r))
+    throw std::invalid_argument(std::string(what) + " is too large: " + std::to_string(a) +
+                                " x " + std::to_string(b) + " does not fit in 64 bits");
+  return r;
+}
+
+int64_t shape_size(const Shape& s) {
+  int64_t n = 1;
+  for (auto d : s) n = checked_mul(n, d, "a tensor size");
+  return n;
+}
+
+std::string shape_str(const Shape& s) {
+  std::ostringstream o;
+  o << "(";
+  for (size_t i = 0; i < s.size(); ++i) o << (i ? ", " : "") << s[i];
+  if (s.size() == 1) o << ",";
+  o << ")";
+  return o.str();
+}
+
+Param::Param(std::string n, std::vector<int64_t> s, bool is_trainable)
+    : name(std::move(n)), shape(std::move(s)), trainable(is_trainable) {
+  const int64_t size = shape_size(shape);
+  value.assign(size, 0.f);
+  grad.assign(size, 0.f);
+}
+
+Shape Layer::build(const std::vector<Shape>& inputs) {
+  const int want = arity();
+  const int got = static_cast<int>(inputs.size());
+  if (want == kAnyArity ? got < 2 : got != want) {
+    const std::string expected =
+        want == kAnyArity ? "a list of at least 2 inputs" : std::to_string(want) + " input";
+    throw std::invalid_argument("A " + kind() + " layer should be called on " + expected +
+                                ", got " + std::to_string(got));
+  }
+  for (const Shape& s : inputs)
+    for (auto d : s)
+      if (d <= 0)
+        throw std::invalid_argument(kind() + " input shape must be positive, got " +
+                                    shape_str(s));
+  if (built_) {
+    if (inputs != inputs_) {
+      std::string want_s, got_s;
+      for (size_t i = 0; i < inputs_.size(); ++i) want_s += (i ? ", " : "") + shape_str(inputs_[i]);
+      for (size_t i = 0; i < inputs.size(); ++i) got_s += (i ? ", " : "") + shape_str(inputs[i]);
+      throw std::invalid_argument("Layer " + kind() + " was built for inputs of shape " + want_s +
+                                  " and cannot be called on inputs of shape " + got_s);
+    }
+    return output_;
+  }
+  Shape out = infer(inputs);
+  shape_size(out);  // refuses sizes that overflow before anything is allocated
+  inputs_ = inputs;
+  output_ = out;
+  built_ = true;
+  batch_ = -1;
+  return output_;
+}
+
+}  // namespace fmnistcpp
