@@ -18,6 +18,7 @@ from __future__ import annotations
 import h5py
 import numpy as np
 
+from . import h5_safety
 from .serialization import to_snake_case
 
 
@@ -98,7 +99,7 @@ def read_weights(model, h5file: h5py.File, where: str) -> None:
     """Sets the model's weights from a Keras 3 weights file."""
     from ..models.sequential import Sequential
 
-    if "layers" not in h5file:
+    if h5_safety.lookup(h5file, "layers", where) is None:
         keys = ", ".join(sorted(h5file.keys())) or "nothing"
         raise ValueError(
             f"{where} is not a Keras 3 weights file: it has no 'layers' group (it holds {keys})"
@@ -113,27 +114,20 @@ def read_weights(model, h5file: h5py.File, where: str) -> None:
         expected = layer.get_weights()
         if not expected:
             continue
-        if path + "/vars" not in h5file:
+        what = f"layer {layer.name!r} ({type(layer).__name__})"
+        if h5_safety.lookup(h5file, path + "/vars", where, what) is None:
             raise ValueError(
-                f"{where} has no weights for layer {layer.name!r} ({type(layer).__name__}, "
-                f"expected at '{path}/vars'); the file was saved from a different architecture"
+                f"{where} has no weights for {what}, expected at '{path}/vars'; the file "
+                "was saved from a different architecture"
             )
-        group = h5file[path + "/vars"]
+        group = h5_safety.group(h5file, path + "/vars", where, f"the weights of {what}")
         if len(group.keys()) != len(expected):
             raise ValueError(
                 f"{where}: layer {layer.name!r} ({type(layer).__name__}) expects "
                 f"{len(expected)} weight arrays, the file has {len(group.keys())} at '{path}/vars'"
             )
         for i, e in enumerate(expected):
-            try:
-                w = np.asarray(group[str(i)][()], dtype=np.float32)
-            except (KeyError, OSError) as exc:
-                raise ValueError(f"{where}: cannot read '{path}/vars/{i}' ({exc}); the file is "
-                                 "truncated or corrupt") from exc
-            if w.shape != e.shape:
-                raise ValueError(
-                    f"{where}: layer {layer.name!r} weight {i} has shape {w.shape} in the file, "
-                    f"the model expects {e.shape}"
-                )
-            weights.append(w)
+            weight = f"layer {layer.name!r} weight {i}"
+            ds = h5_safety.dataset(group, str(i), where, weight)
+            weights.append(h5_safety.read_array(ds, e.shape, where, weight))
     model.set_weights(weights)
