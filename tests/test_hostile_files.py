@@ -282,6 +282,24 @@ def test_corrupt_compressed_weight_is_named(tmp_path, good):
     assert path in str(info.value)
 
 
+@pytest.mark.parametrize("fmt", hf.FORMATS)
+@pytest.mark.parametrize("signature", [b"TREE", b"HEAP", b"SNOD"])
+def test_damaged_hdf5_structure_is_named(tmp_path, good, fmt, signature):
+    # Broken B-tree / local heap / symbol table nodes: h5py raises RuntimeError
+    # from its link calls, which must not leak.
+    paths, _ = good
+    damaged = hf.weights_bytes(fmt, paths[fmt]).replace(signature, b"XXXX")
+    path = str(tmp_path / f"damaged.{fmt}")
+    if fmt == "keras":
+        _keras_with(paths["keras"], path, **{hf.WEIGHTS_MEMBER: damaged})
+    else:
+        with open(path, "wb") as out:
+            out.write(damaged)
+    with pytest.raises(ValueError, match="truncated or corrupt") as info:
+        _model().load_weights(path)
+    assert path in str(info.value)
+
+
 LEGACY = {
     "weight_names_not_strings": (
         lambda f: f["model_weights/dense"].attrs.__setitem__("weight_names", np.arange(2)),

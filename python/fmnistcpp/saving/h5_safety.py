@@ -49,6 +49,9 @@ _METADATA_ALLOWANCE = 64 << 20
 # directories and load a shared library to decode the data.
 _BUILTIN_FILTERS = {1, 2, 3, 4, 5, 6, 32000}
 _MAX_NAMES = 1 << 16  # entries in a layer_names / weight_names attribute
+# What h5py raises for a damaged file: OSError mostly, RuntimeError from some
+# low-level calls (links, group info), KeyError/ValueError/TypeError elsewhere.
+_H5_ERRORS = (KeyError, OSError, RuntimeError, TypeError, ValueError)
 
 
 def _size(n: int) -> str:
@@ -105,7 +108,7 @@ def _link_kind(group, part: str, at: str, path: str):
         if not group.id.links.exists(name):
             return None
         kind = group.id.links.get_info(name).type
-    except (KeyError, OSError, ValueError) as exc:
+    except _H5_ERRORS as exc:
         raise ValueError(f"{at}: cannot read the HDF5 link '{path}' ({exc}); the file is "
                          "truncated or corrupt") from exc
     if kind == h5py.h5l.TYPE_HARD:
@@ -113,11 +116,14 @@ def _link_kind(group, part: str, at: str, path: str):
     label = {h5py.h5l.TYPE_SOFT: "SoftLink", h5py.h5l.TYPE_EXTERNAL: "ExternalLink"}.get(
         kind, f"user-defined link (type {kind})")
     target = ""
-    if kind == h5py.h5l.TYPE_EXTERNAL:
-        link = group.get(part, getlink=True)
-        target = f" to '{link.path}' in the file '{link.filename}'"
-    elif kind == h5py.h5l.TYPE_SOFT:
-        target = f" to '{group.get(part, getlink=True).path}'"
+    try:  # only for the message: where the link leads
+        if kind == h5py.h5l.TYPE_EXTERNAL:
+            link = group.get(part, getlink=True)
+            target = f" to '{link.path}' in the file '{link.filename}'"
+        elif kind == h5py.h5l.TYPE_SOFT:
+            target = f" to '{group.get(part, getlink=True).path}'"
+    except _H5_ERRORS:
+        pass
     raise ValueError(
         f"Not allowed: H5 file with {label}: {at}: '{path}' is {_article(label)} {label}"
         f"{target}; a "
@@ -148,12 +154,21 @@ def lookup(parent, path: str, where: str, what: str = ""):
             return None
         try:
             node = node[part]
-        except (KeyError, OSError, ValueError, TypeError) as exc:
+        except _H5_ERRORS as exc:
             raise ValueError(f"{at}: cannot open '{here}' ({exc}); the file is truncated "
                              "or corrupt") from exc
         if i < len(parts) - 1 and not isinstance(node, h5py.Group):
             raise ValueError(f"{at}: expected an HDF5 group at '{here}', found {_kind(node)}")
     return node
+
+
+def members(group, where: str) -> list:
+    """The names in `group` (links are not followed)."""
+    try:
+        return list(group.keys())
+    except _H5_ERRORS as exc:
+        raise ValueError(f"{where}: cannot list '{group.name}' ({exc}); the file is truncated "
+                         "or corrupt") from exc
 
 
 def _full(parent, path: str) -> str:
@@ -195,7 +210,7 @@ def dataset(parent, path: str, where: str, what: str) -> h5py.Dataset:
         virtual = node.is_virtual
         dcpl = node.id.get_create_plist()
         filters = [dcpl.get_filter(i)[0] for i in range(dcpl.get_nfilters())]
-    except (OSError, ValueError, TypeError) as exc:
+    except _H5_ERRORS as exc:
         raise ValueError(f"{where}: {what}: cannot read the properties of '{path}' ({exc}); "
                          "the file is truncated or corrupt") from exc
     if external:
@@ -230,7 +245,7 @@ def read_array(ds: h5py.Dataset, shape, where: str, what: str) -> np.ndarray:
     try:
         dtype = ds.dtype
         file_shape = ds.shape
-    except (OSError, ValueError, TypeError) as exc:
+    except _H5_ERRORS as exc:
         raise ValueError(f"{where}: {what} at '{path}' has a type or shape h5py cannot "
                          f"read ({exc}); expected a float array of shape {shape}") from exc
     if dtype.kind not in "fiu" or dtype.fields is not None or dtype.subdtype is not None \
@@ -260,19 +275,27 @@ def read_array(ds: h5py.Dataset, shape, where: str, what: str) -> np.ndarray:
     try:
         if out.size:
             ds.read_direct(out)
-    except (OSError, ValueError, TypeError) as exc:
+    except _H5_ERRORS as exc:
         raise ValueError(f"{where}: cannot read {what} at '{path}' ({exc}); the file is "
                          "truncated or corrupt") from exc
     return out.astype(np.float32, copy=False)
 
 
 # --- attributes -----------------------------------------------------------------------
-def _attr(obj, key: str, where: str):
+def has_attr(obj, key: str, where: str) -> bool:
     try:
-        if key not in obj.attrs:
-            return None
+        return key in obj.attrs
+    except _H5_ERRORS as exc:
+        raise ValueError(f"{where}: the attributes of '{obj.name}' cannot be read ({exc}); "
+                         "the file is corrupt") from exc
+
+
+def _attr(obj, key: str, where: str):
+    if not has_attr(obj, key, where):
+        return None
+    try:
         return obj.attrs[key]
-    except (OSError, ValueError, TypeError, KeyError) as exc:
+    except _H5_ERRORS as exc:
         raise ValueError(f"{where}: the attribute '{key}' of '{obj.name}' cannot be read "
                          f"({exc}); the file is corrupt") from exc
 

@@ -77,7 +77,7 @@ def load_weights_from_archive(z, path, model) -> None:
     raw = _read_member(z, path, WEIGHTS, h5_safety.weights_member_limit(model))
     try:
         f = h5py.File(io.BytesIO(raw), "r")
-    except OSError as exc:
+    except (OSError, RuntimeError) as exc:
         raise ValueError(f"{path!r}: model.weights.h5 is not a readable HDF5 file ({exc})") from exc
     with f:
         weights_h5.read_weights(model, f, f"{path!r} (its {WEIGHTS})")

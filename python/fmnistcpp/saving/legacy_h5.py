@@ -18,7 +18,7 @@ KERAS_VERSION = "3.15.1"
 def open_h5(path):
     try:
         return h5py.File(path, "r")
-    except OSError as exc:
+    except (OSError, RuntimeError) as exc:
         raise ValueError(
             f"{path!r} is not a readable HDF5 file (truncated, corrupt or a different "
             f"format): {exc}"
@@ -28,7 +28,7 @@ def open_h5(path):
 def read_layer_weights(group, where) -> list:
     """[(layer name, [datasets])] in file order from a `model_weights`-style
     group; the datasets are checked (h5_safety) but not read yet."""
-    if "layer_names" not in group.attrs:
+    if not h5_safety.has_attr(group, "layer_names", where):
         raise ValueError(f"{where} has no 'layer_names' attribute: not a Keras HDF5 weights file")
     out = []
     for name in h5_safety.names_attr(group, "layer_names", where):

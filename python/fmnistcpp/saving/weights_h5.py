@@ -100,7 +100,7 @@ def read_weights(model, h5file: h5py.File, where: str) -> None:
     from ..models.sequential import Sequential
 
     if h5_safety.lookup(h5file, "layers", where) is None:
-        keys = ", ".join(sorted(h5file.keys())) or "nothing"
+        keys = ", ".join(sorted(h5_safety.members(h5file, where))) or "nothing"
         raise ValueError(
             f"{where} is not a Keras 3 weights file: it has no 'layers' group (it holds {keys})"
         )
@@ -121,10 +121,11 @@ def read_weights(model, h5file: h5py.File, where: str) -> None:
                 "was saved from a different architecture"
             )
         group = h5_safety.group(h5file, path + "/vars", where, f"the weights of {what}")
-        if len(group.keys()) != len(expected):
+        count = len(h5_safety.members(group, where))
+        if count != len(expected):
             raise ValueError(
                 f"{where}: layer {layer.name!r} ({type(layer).__name__}) expects "
-                f"{len(expected)} weight arrays, the file has {len(group.keys())} at '{path}/vars'"
+                f"{len(expected)} weight arrays, the file has {count} at '{path}/vars'"
             )
         for i, e in enumerate(expected):
             weight = f"layer {layer.name!r} weight {i}"
