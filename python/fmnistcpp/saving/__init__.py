@@ -8,10 +8,13 @@
 - `.weights.h5` (Keras 3's `save_weights` format): `save_weights` /
   `load_weights`.
 
-Every write is atomic: the file is written to a temp file in the same
-directory, fsynced, then moved over the target with `os.replace`, so an
-exception, a crash or Ctrl-C during the write leaves any previous file
-intact and no temp file behind.
+Every write is atomic (`atomic.py`: a temp file in the same directory,
+fsynced, then `os.replace`d over the target), so an exception, a crash or
+Ctrl-C during the write leaves any previous file intact; the exceptions
+(read-only files and directories, symlinks, temp files left by a kill) are
+described there. Model files are untrusted input: `h5_safety.py` refuses
+what would read other files (HDF5 links, external storage, virtual
+datasets) and bombs, and names what is malformed.
 
 The optimizer's configuration is saved (a loaded model is compiled as
 Keras does), its state (Adam's moments, the step count) is not: training a
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import os
 
-from . import keras_archive, legacy_h5, weights_h5
+from . import h5_safety, keras_archive, legacy_h5, weights_h5
 from .atomic import atomic_path
 from .serialization import SUPPORTED_LAYERS
 
@@ -140,7 +143,7 @@ def load_weights(model, filepath, skip_mismatch=False) -> None:
         raise ValueError(f"{path!r} is not a valid HDF5 file (bad signature); it may be "
                          "truncated, corrupt or in a different format")
     with legacy_h5.open_h5(path) as f:
-        if "layers" in f:
+        if h5_safety.lookup(f, "layers", repr(path)) is not None:
             weights_h5.read_weights(model, f, repr(path))
             return
     legacy_h5.load_weights(path, model)

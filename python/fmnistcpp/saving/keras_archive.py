@@ -16,7 +16,7 @@ import zipfile
 
 import h5py
 
-from . import serialization, weights_h5
+from . import h5_safety, serialization, weights_h5
 
 KERAS_VERSION = "3.15.1"  # the Keras format version we write
 CONFIG = "config.json"
@@ -53,25 +53,20 @@ def _open(path):
         raise ValueError(f"{path!r} is not a valid .keras file: {exc}") from exc
 
 
-def _read_member(z, path, name):
+def _read_member(z, path, name, limit=h5_safety.CONFIG_LIMIT):
     if name not in z.namelist():
         raise ValueError(
             f"{path!r} is not a valid .keras file: the archive has no {name} "
             f"(it holds: {', '.join(z.namelist()) or 'nothing'})"
         )
-    try:
-        return z.read(name)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        raise ValueError(
-            f"{path!r} is corrupt: {name} cannot be read from the archive ({exc})"
-        ) from exc
+    return h5_safety.read_zip_member(z, name, limit, repr(path))
 
 
 def read_config(z, path) -> dict:
     raw = _read_member(z, path, CONFIG)
     try:
         config = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ValueError(f"{path!r}: config.json is not valid JSON ({exc})") from exc
     if not isinstance(config, dict):
         raise ValueError(f"{path!r}: config.json does not hold a model config")
@@ -79,15 +74,15 @@ def read_config(z, path) -> dict:
 
 
 def load_weights_from_archive(z, path, model, optimizer=False) -> None:
-    raw = _read_member(z, path, WEIGHTS)
+    raw = _read_member(z, path, WEIGHTS, h5_safety.weights_member_limit(model))
     try:
         f = h5py.File(io.BytesIO(raw), "r")
-    except OSError as exc:
+    except (OSError, RuntimeError) as exc:
         raise ValueError(f"{path!r}: model.weights.h5 is not a readable HDF5 file ({exc})") from exc
     with f:
-        weights_h5.read_weights(model, f, f"{path!r}")
+        weights_h5.read_weights(model, f, f"{path!r} (its {WEIGHTS})")
         if optimizer:
-            weights_h5.read_optimizer(model, f, f"{path!r}")
+            weights_h5.read_optimizer(model, f, f"{path!r} (its {WEIGHTS})")
 
 
 def load(path, compile=True):

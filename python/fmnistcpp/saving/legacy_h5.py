@@ -10,25 +10,15 @@ import json
 import h5py
 import numpy as np
 
-from . import serialization
+from . import h5_safety, serialization
 
 KERAS_VERSION = "3.15.1"
-
-
-def _text(value):
-    if isinstance(value, bytes):
-        return value.decode("utf-8")
-    return str(value)
-
-
-def _names(attr):
-    return [_text(n) for n in np.asarray(attr).ravel()] if attr is not None else []
 
 
 def open_h5(path):
     try:
         return h5py.File(path, "r")
-    except OSError as exc:
+    except (OSError, RuntimeError) as exc:
         raise ValueError(
             f"{path!r} is not a readable HDF5 file (truncated, corrupt or a different "
             f"format): {exc}"
@@ -36,23 +26,25 @@ def open_h5(path):
 
 
 def read_layer_weights(group, where) -> list:
-    """[(layer name, [arrays])] in file order from a `model_weights`-style group."""
-    if "layer_names" not in group.attrs:
+    """[(layer name, [datasets])] in file order from a `model_weights`-style
+    group; the datasets are checked (h5_safety) but not read yet."""
+    if not h5_safety.has_attr(group, "layer_names", where):
         raise ValueError(f"{where} has no 'layer_names' attribute: not a Keras HDF5 weights file")
     out = []
-    for name in _names(group.attrs["layer_names"]):
-        if name not in group:
+    for name in h5_safety.names_attr(group, "layer_names", where):
+        if h5_safety.lookup(group, name, where, f"layer {name!r}") is None:
             raise ValueError(f"{where}: weights of layer {name!r} are missing (truncated file?)")
-        g = group[name]
-        arrays = []
-        for wname in _names(g.attrs.get("weight_names")):
-            try:
-                arrays.append(np.asarray(g[wname][()], dtype=np.float32))
-            except (KeyError, OSError) as exc:
-                raise ValueError(f"{where}: cannot read weight {wname!r} of layer {name!r} "
-                                 f"({exc}); the file is truncated or corrupt") from exc
+        g = h5_safety.group(group, name, where, f"the weights of layer {name!r}")
+        arrays = [h5_safety.dataset(g, wname, where, f"weight {wname!r} of layer {name!r}")
+                  for wname in h5_safety.names_attr(g, "weight_names", where)]
         out.append((name, arrays))
     return out
+
+
+def _weights_group(f, where):
+    if h5_safety.lookup(f, "model_weights", where) is None:
+        return f
+    return h5_safety.group(f, "model_weights", where, "the model's weights")
 
 
 def assign(model, layer_weights, where) -> None:
@@ -79,34 +71,39 @@ def assign(model, layer_weights, where) -> None:
                 f"{[a.shape for a in arrays]}, layer {layer.name!r} expects "
                 f"{[e.shape for e in expected]}"
             )
-        weights.append((layer, arrays))
-    for layer, arrays in weights:  # all checked first: no half-loaded model
+        weights.append((layer, [h5_safety.read_array(a, e.shape, where,
+                                                     f"weight {i} of layer {name!r}")
+                                for i, (a, e) in enumerate(zip(arrays, expected))]))
+    for layer, arrays in weights:  # all read and checked first: no half-loaded model
         layer.set_weights(arrays)
 
 
 def load(path, compile=True):
     where = repr(str(path))
     with open_h5(path) as f:
-        if "model_config" not in f.attrs:
+        model_config = h5_safety.text_attr(f, "model_config", where)
+        if model_config is None:
             raise ValueError(
                 f"{where} has no 'model_config' attribute: it is not a Keras HDF5 model "
                 "(a weights-only file? use model.load_weights)"
             )
         try:
-            config = json.loads(_text(f.attrs["model_config"]))
-        except ValueError as exc:
+            config = json.loads(model_config)
+        except (ValueError, RecursionError) as exc:
             raise ValueError(f"{where}: model_config is not valid JSON ({exc})") from exc
         model = serialization.model_from_keras(config, where)
-        group = f["model_weights"] if "model_weights" in f else f
-        layer_weights = read_layer_weights(group, where)
+        layer_weights = read_layer_weights(_weights_group(f, where), where)
         if model.built:
             assign(model, layer_weights, where)
-        training = f.attrs.get("training_config")
+        training = h5_safety.text_attr(f, "training_config", where)
         if compile and training is not None:
             try:
-                training = json.loads(_text(training))
-            except ValueError as exc:
+                training = json.loads(training)
+            except (ValueError, RecursionError) as exc:
                 raise ValueError(f"{where}: training_config is not valid JSON ({exc})") from exc
+            if not isinstance(training, dict):
+                raise ValueError(f"{where}: training_config should be a JSON object, found "
+                                 f"{type(training).__name__}")
             compile_config = dict(training)
             compile_config["optimizer"] = training.get("optimizer_config", "rmsprop")
             serialization.compile_from_keras(model, compile_config, where)
@@ -116,8 +113,7 @@ def load(path, compile=True):
 def load_weights(path, model) -> None:
     where = repr(str(path))
     with open_h5(path) as f:
-        group = f["model_weights"] if "model_weights" in f else f
-        assign(model, read_layer_weights(group, where), where)
+        assign(model, read_layer_weights(_weights_group(f, where), where), where)
 
 
 def _weight_names(layer, prefix=""):

@@ -21,6 +21,7 @@ import warnings
 import h5py
 import numpy as np
 
+from . import h5_safety
 from .serialization import is_model, is_sequential, saved_layers, to_snake_case
 
 
@@ -84,30 +85,37 @@ def _write_optimizer(model, group) -> None:
 def read_optimizer(model, h5file, where: str) -> None:
     """Restores the optimizer's step count and state from a weights file,
     when the file has them in the layout this model's optimizer keeps;
-    otherwise warns, as Keras does, and keeps a fresh state."""
-    if model.optimizer is None or "optimizer/vars" not in h5file:
+    otherwise warns, as Keras does, and keeps a fresh state. Read through
+    h5_safety like the weights: only arrays of the shapes expected."""
+    if model.optimizer is None or h5_safety.lookup(h5file, "optimizer/vars", where) is None:
         return
-    group = h5file["optimizer/vars"]
+    group = h5_safety.group(h5file, "optimizer/vars", where, "the optimizer's state")
     opt = model.optimizer
+    _, fresh = model._optimizer_state()
     first = 1 if opt._has_schedule() else 2
-    try:
-        keys = sorted((k for k in group.keys() if k.isdigit()), key=int)
-        if not keys or keys[0] != "0":
-            return
-        iterations = int(np.asarray(group["0"][()]))
-        values = [np.asarray(group[k][()], dtype=np.float32) for k in keys[first:]]
-    except (KeyError, OSError, TypeError, ValueError) as exc:
-        warnings.warn(f"{where}: the optimizer's state cannot be read ({exc}); it starts fresh")
+    names = {k for k in h5_safety.members(group, where)}
+    if names != {str(i) for i in range(first + len(fresh))}:
+        warnings.warn(f"Skipping variable loading for optimizer '{opt.name}': {where} holds "
+                      f"{len(names)} optimizer variables, this optimizer keeps "
+                      f"{first + len(fresh)}; it starts fresh")
         return
+    what = "the optimizer's step count"
+    iterations = int(h5_safety.read_array(h5_safety.dataset(group, "0", where, what), (), where,
+                                          what, as_dtype=np.int64))
+    values = []
+    for i, f in enumerate(fresh):
+        what = f"optimizer variable {first + i}"
+        values.append(h5_safety.read_array(h5_safety.dataset(group, str(first + i), where, what),
+                                           f.shape, where, what))
     if not model._set_optimizer_state(iterations, values):
         warnings.warn(f"Skipping variable loading for optimizer '{opt.name}': {where} holds "
-                      f"{len(values)} state arrays of other shapes; the optimizer starts fresh")
+                      "state arrays this optimizer cannot take; it starts fresh")
 
 
 def read_weights(model, h5file: h5py.File, where: str) -> None:
     """Sets the model's weights from a Keras 3 weights file."""
-    if "layers" not in h5file:
-        keys = ", ".join(sorted(h5file.keys())) or "nothing"
+    if h5_safety.lookup(h5file, "layers", where) is None:
+        keys = ", ".join(sorted(h5_safety.members(h5file, where))) or "nothing"
         raise ValueError(
             f"{where} is not a Keras 3 weights file: it has no 'layers' group (it holds {keys})"
         )
@@ -121,30 +129,24 @@ def read_weights(model, h5file: h5py.File, where: str) -> None:
         expected = layer.get_weights()
         if not expected:
             continue
-        if path + "/vars" not in h5file:
+        what = f"layer {layer.name!r} ({type(layer).__name__})"
+        if h5_safety.lookup(h5file, path + "/vars", where, what) is None:
             raise ValueError(
-                f"{where} has no weights for layer {layer.name!r} ({type(layer).__name__}, "
-                f"expected at '{path}/vars'); the file was saved from a different architecture"
+                f"{where} has no weights for {what}, expected at '{path}/vars'; the file "
+                "was saved from a different architecture"
             )
-        group = h5file[path + "/vars"]
-        if len(group.keys()) != len(expected):
+        group = h5_safety.group(h5file, path + "/vars", where, f"the weights of {what}")
+        count = len(h5_safety.members(group, where))
+        if count != len(expected):
             raise ValueError(
                 f"{where}: layer {layer.name!r} ({type(layer).__name__}) expects "
-                f"{len(expected)} weight arrays, the file has {len(group.keys())} at '{path}/vars'"
+                f"{len(expected)} weight arrays, the file has {count} at '{path}/vars'"
             )
         arrays = []
         for i, e in enumerate(expected):
-            try:
-                w = np.asarray(group[str(i)][()], dtype=np.float32)
-            except (KeyError, OSError) as exc:
-                raise ValueError(f"{where}: cannot read '{path}/vars/{i}' ({exc}); the file is "
-                                 "truncated or corrupt") from exc
-            if w.shape != e.shape:
-                raise ValueError(
-                    f"{where}: layer {layer.name!r} weight {i} has shape {w.shape} in the file, "
-                    f"the model expects {e.shape}"
-                )
-            arrays.append(w)
+            weight = f"layer {layer.name!r} weight {i}"
+            ds = h5_safety.dataset(group, str(i), where, weight)
+            arrays.append(h5_safety.read_array(ds, e.shape, where, weight))
         assignments.append((layer, arrays))
     for layer, arrays in assignments:  # all read and checked first: no half-loaded model
         layer.set_weights(arrays)
