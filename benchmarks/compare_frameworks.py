@@ -124,12 +124,7 @@ def compiled_model(framework, model_name, cfg, threads, seed):
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
         lib.utils.set_random_seed(seed)
-        ours, _ = architectures.build(model_name)
-        model = lib.Sequential([lib.Input(cfg["input_shape"])])
-        for layer in ours.layers:
-            conf = {k: v for k, v in layer.get_config().items()
-                    if k not in ("batch_input_shape", "name")}
-            model.add(getattr(lib.layers, type(layer).__name__).from_config(conf))
+        model = architectures.build_in(lib, model_name)
         version = f"keras {lib.__version__}, tensorflow {tf.__version__}"
     opt = (lib.optimizers.Adam(learning_rate=cfg["learning_rate"]) if cfg["optimizer"] == "adam"
            else lib.optimizers.SGD(learning_rate=cfg["learning_rate"]))

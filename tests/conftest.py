@@ -23,92 +23,37 @@ import pytest  # noqa: E402
 import keras as _keras  # noqa: E402  (the real Keras 3)
 
 import fmnistcpp as _fmnistcpp  # noqa: E402
+from fmnistcpp import architectures as _architectures  # noqa: E402
 
 assert _keras.backend.backend() == "tensorflow", "the reference must be Keras on TensorFlow"
 
 
 # --- the five seed architectures ---------------------------------------------------------
-# Each: input shape, layer specs, loss, optimizer (a string or (class, kwargs)),
-# batch size, whether labels are one-hot.
-SEED_ARCHS = {
-    "000": dict(
-        input_shape=(28, 28, 1),
-        layers=[
-            ("Conv2D", dict(filters=8, kernel_size=3, activation="relu")),
-            ("Conv2D", dict(filters=24, kernel_size=3, activation="relu")),
-            ("Conv2D", dict(filters=48, kernel_size=3, activation="relu")),
-            ("Flatten", {}),
-            ("Dense", dict(units=100, activation="relu")),
-            ("Dense", dict(units=10, activation="softmax")),
-        ],
-        loss="categorical_crossentropy",
-        optimizer="adam",
-        batch_size=100,
-        one_hot=True,
-    ),
-    # "two convolutional layers, followed by a max pooling layer ... dropout after the
-    # max pooling layer and the fully connected hidden layer ... dense 400", lr 0.001, batch 64
-    "001": dict(
-        input_shape=(28, 28, 1),
-        layers=[
-            ("Conv2D", dict(filters=32, kernel_size=3, activation="relu")),
-            ("Conv2D", dict(filters=64, kernel_size=3, activation="relu")),
-            ("MaxPooling2D", dict(pool_size=2)),
-            ("Dropout", dict(rate=0.25)),
-            ("Flatten", {}),
-            ("Dense", dict(units=400, activation="relu")),
-            ("Dropout", dict(rate=0.5)),
-            ("Dense", dict(units=10, activation="softmax")),
-        ],
-        loss="categorical_crossentropy",
-        optimizer=("Adam", dict(learning_rate=0.001)),
-        batch_size=64,
-        one_hot=True,
-    ),
-    "002": dict(
-        input_shape=(28, 28),
-        layers=[
-            ("Flatten", {}),
-            ("Dense", dict(units=128, activation="relu")),
-            ("Dense", dict(units=10, activation="softmax")),
-        ],
-        loss="sparse_categorical_crossentropy",
-        optimizer="adam",
-        batch_size=32,
-        one_hot=False,
-    ),
-    "003": dict(
-        input_shape=(28, 28),
-        layers=[
-            ("Flatten", {}),
-            ("Dense", dict(units=32, activation="relu")),
-            ("Dense", dict(units=10, activation="softmax")),
-        ],
-        loss="sparse_categorical_crossentropy",
-        optimizer="adam",
-        batch_size=32,
-        one_hot=False,
-    ),
-    "004": dict(
-        input_shape=(28, 28),
-        layers=[
-            ("Flatten", {}),
-            ("Dense", dict(units=256, activation="relu")),
-            ("Dense", dict(units=128, activation="relu")),
-            ("Dense", dict(units=32, activation="relu")),
-            ("Dense", dict(units=10, activation="softmax")),
-        ],
-        loss="sparse_categorical_crossentropy",
-        optimizer=("SGD", dict(learning_rate=0.02)),
-        batch_size=32,
-        one_hot=False,
-    ),
-}
+# From fmnistcpp.architectures, the one table of the seed models (the command
+# line, the notebooks and the benchmarks build from it too). Each: input
+# shape, layer specs, loss, optimizer (class, kwargs), batch size, whether
+# labels are one-hot.
+def _seed_arch(name):
+    d = _architectures.defaults(name)
+    return dict(
+        input_shape=tuple(d["input_shape"]),
+        layers=_architectures.layer_specs(name),
+        loss=d["loss"],
+        optimizer=({"adam": "Adam", "sgd": "SGD"}[d["optimizer"]],
+                   dict(learning_rate=d["learning_rate"])),
+        batch_size=d["batch_size"],
+        one_hot=d["labels"] == "onehot",
+    )
+
+
+SEED_ARCHS = {_architectures.get(n).defaults["seed"]: _seed_arch(n)
+              for n in _architectures.names()}
 
 
 # --- builders ----------------------------------------------------------------------------
 def build_model(module, input_shape, specs):
-    """`module.Sequential([Input(shape), *layers])` for module = keras or fmnistcpp."""
+    """`module.Sequential([Input(shape), *layers])` for module = keras or fmnistcpp
+    (`architectures.build_in` for the seed models; this one for any spec list)."""
     layers = [module.layers.Input(shape=tuple(input_shape))]
     for name, kwargs in specs:
         layers.append(getattr(module.layers, name)(**dict(kwargs)))

@@ -60,6 +60,8 @@ __all__ = [
     "prepare",
     "prepare_images",
     "encode_labels",
+    "layer_specs",
+    "build_in",
     "seed000_cnn",
     "seed001_cnn",
     "seed002_mlp",
@@ -71,13 +73,6 @@ NUM_CLASSES = 10
 OPTIMIZERS = ("adam", "sgd")
 #: Keras's default learning rates, used when an optimizer is asked for by name only.
 DEFAULT_LEARNING_RATES = {"adam": 0.001, "sgd": 0.01}
-
-
-def _api():
-    """The package's Keras-shaped namespaces, imported late (no import cycle)."""
-    from . import Sequential, layers  # noqa: WPS433
-
-    return Sequential, layers
 
 
 _SPECS: Dict[str, dict] = {}
@@ -101,6 +96,14 @@ def _spec(**kw) -> None:
 
 _spec(
     name="seed000-cnn",
+    layers=[
+        ("Conv2D", dict(filters=8, kernel_size=(3, 3), activation="relu")),
+        ("Conv2D", dict(filters=24, kernel_size=(3, 3), activation="relu")),
+        ("Conv2D", dict(filters=48, kernel_size=(3, 3), activation="relu")),
+        ("Flatten", {}),
+        ("Dense", dict(units=100, activation="relu")),
+        ("Dense", dict(units=10, activation="softmax")),
+    ],
     seed="000",
     description=(
         "Seed 000: CNN Conv2D 8/24/48 3x3 relu -> Dense 100 relu -> Dense 10 "
@@ -121,6 +124,16 @@ _spec(
 
 _spec(
     name="seed001-cnn",
+    layers=[
+        ("Conv2D", dict(filters=32, kernel_size=(3, 3), activation="relu")),
+        ("Conv2D", dict(filters=64, kernel_size=(3, 3), activation="relu")),
+        ("MaxPooling2D", dict(pool_size=(2, 2))),
+        ("Dropout", dict(rate=0.25)),
+        ("Flatten", {}),
+        ("Dense", dict(units=400, activation="relu")),
+        ("Dropout", dict(rate=0.5)),
+        ("Dense", dict(units=10, activation="softmax")),
+    ],
     seed="001",
     description=(
         "Seed 001: CNN Conv2D 32/64 3x3 -> MaxPool 2 -> Dropout .25 -> Dense 400 "
@@ -142,6 +155,11 @@ _spec(
 
 _spec(
     name="seed002-mlp",
+    layers=[
+        ("Flatten", {}),
+        ("Dense", dict(units=128, activation="relu")),
+        ("Dense", dict(units=10, activation="softmax")),
+    ],
     seed="002",
     description=(
         "Seed 002: MLP Flatten -> Dense 128 relu -> Dense 10 softmax; adam, "
@@ -163,6 +181,11 @@ _spec(
 
 _spec(
     name="seed003-mlp",
+    layers=[
+        ("Flatten", {}),
+        ("Dense", dict(units=32, activation="relu")),
+        ("Dense", dict(units=10, activation="softmax")),
+    ],
     seed="003",
     description=(
         "Seed 003: MLP Flatten -> Dense 32 relu -> Dense 10 softmax; adam, "
@@ -183,6 +206,13 @@ _spec(
 
 _spec(
     name="seed004-mlp",
+    layers=[
+        ("Flatten", {}),
+        ("Dense", dict(units=256, activation="relu")),
+        ("Dense", dict(units=128, activation="relu")),
+        ("Dense", dict(units=32, activation="relu")),
+        ("Dense", dict(units=10, activation="softmax")),
+    ],
     seed="004",
     description=(
         "Seed 004: MLP Flatten -> Dense 256/128/32 relu -> Dense 10 softmax; "
@@ -206,111 +236,49 @@ def defaults(name: str) -> dict:
     """A fresh copy of the training defaults of the model called ``name``."""
     d = dict(_SPECS[get(name).name])
     d["metrics"] = list(d["metrics"])
+    d.pop("layers")
     return d
 
 
 # ---------------------------------------------------------------------------
-# the five seed models
+# the five seed models, built from the table above
 
 
-def seed000_cnn():
-    """Seed 000's CNN: Conv2D 8/24/48 (3x3, relu), Dense 100 relu, Dense 10 softmax.
-
-    Adam, categorical cross-entropy on one-hot labels, batch 100, 20% of the
-    training data held out for validation. The seed trained 20 epochs and
-    notes no gain after the fifth, so the default is 5.
-    """
-    Sequential, layers = _api()
-    model = Sequential(
-        [
-            layers.Input(shape=(28, 28, 1)),
-            layers.Conv2D(8, (3, 3), activation="relu"),
-            layers.Conv2D(24, (3, 3), activation="relu"),
-            layers.Conv2D(48, (3, 3), activation="relu"),
-            layers.Flatten(),
-            layers.Dense(100, activation="relu"),
-            layers.Dense(10, activation="softmax"),
-        ]
-    )
-    return model, defaults("seed000-cnn")
+def layer_specs(name: str) -> list:
+    """The model's layers as (Keras class name, arguments), after its Input."""
+    return [(cls, dict(kwargs)) for cls, kwargs in _SPECS[get(name).name]["layers"]]
 
 
-def seed001_cnn():
-    """Seed 001's CNN: Conv2D 32, Conv2D 64, MaxPool 2, Dropout 0.25, Dense 400, Dropout 0.5.
-
-    Adam (learning rate 0.001), sparse categorical cross-entropy, batch 64,
-    20 epochs as in the seed.
-    """
-    Sequential, layers = _api()
-    model = Sequential(
-        [
-            layers.Input(shape=(28, 28, 1)),
-            layers.Conv2D(32, (3, 3), activation="relu"),
-            layers.Conv2D(64, (3, 3), activation="relu"),
-            layers.MaxPooling2D(pool_size=(2, 2)),
-            layers.Dropout(0.25),
-            layers.Flatten(),
-            layers.Dense(400, activation="relu"),
-            layers.Dropout(0.5),
-            layers.Dense(10, activation="softmax"),
-        ]
-    )
-    return model, defaults("seed001-cnn")
+def build_in(module, name: str):
+    """The model called ``name`` built with ``module`` (fmnistcpp, or real
+    Keras for comparisons): ``module.Sequential([Input, *layers])``."""
+    spec = _SPECS[get(name).name]
+    layers = [module.layers.Input(shape=tuple(spec["input_shape"]))]
+    layers += [getattr(module.layers, cls)(**kwargs) for cls, kwargs in layer_specs(name)]
+    return module.Sequential(layers)
 
 
-def seed002_mlp():
-    """Seed 002's MLP: Flatten (28, 28), Dense 128 relu, Dense 10 softmax.
+def _builder(name: str, doc: str):
+    def build_seed():
+        import fmnistcpp  # late: this module is imported by the package itself
 
-    ``'adam'``, sparse categorical cross-entropy, batch 32 (Keras's default).
-    """
-    Sequential, layers = _api()
-    model = Sequential(
-        [
-            layers.Input(shape=(28, 28)),
-            layers.Flatten(),
-            layers.Dense(128, activation="relu"),
-            layers.Dense(10, activation="softmax"),
-        ]
-    )
-    return model, defaults("seed002-mlp")
+        return build_in(fmnistcpp, name), defaults(name)
+
+    build_seed.__name__ = name.replace("-", "_")
+    build_seed.__doc__ = doc
+    return build_seed
 
 
-def seed003_mlp():
-    """Seed 003's model: Flatten (28, 28), Dense 32 relu, Dense 10 softmax.
-
-    ``'adam'``, sparse categorical cross-entropy, batch 32. (The seed calls it
-    a CNN but its layers are these.)
-    """
-    Sequential, layers = _api()
-    model = Sequential(
-        [
-            layers.Input(shape=(28, 28)),
-            layers.Flatten(),
-            layers.Dense(32, activation="relu"),
-            layers.Dense(10, activation="softmax"),
-        ]
-    )
-    return model, defaults("seed003-mlp")
-
-
-def seed004_mlp():
-    """Seed 004's MLP: Flatten, Dense 256/128/32 relu, Dense 10 softmax.
-
-    SGD with learning rate 0.02, sparse categorical cross-entropy, batch 32,
-    30 epochs, all as the seed chose them.
-    """
-    Sequential, layers = _api()
-    model = Sequential(
-        [
-            layers.Input(shape=(28, 28)),
-            layers.Flatten(),
-            layers.Dense(256, activation="relu"),
-            layers.Dense(128, activation="relu"),
-            layers.Dense(32, activation="relu"),
-            layers.Dense(10, activation="softmax"),
-        ]
-    )
-    return model, defaults("seed004-mlp")
+seed000_cnn = _builder("seed000-cnn", "Seed 000's CNN: Conv2D 8/24/48 (3x3, relu), Dense 100 "
+                       "relu, Dense 10 softmax; Adam, one-hot CE, batch 100, 5 epochs.")
+seed001_cnn = _builder("seed001-cnn", "Seed 001's CNN: Conv2D 32, Conv2D 64, MaxPool 2, Dropout "
+                       "0.25, Dense 400, Dropout 0.5; Adam 1e-3, sparse CE, batch 64, 20 epochs.")
+seed002_mlp = _builder("seed002-mlp", "Seed 002's MLP: Flatten (28, 28), Dense 128 relu, Dense 10 "
+                       "softmax; 'adam', sparse CE, batch 32.")
+seed003_mlp = _builder("seed003-mlp", "Seed 003's model: Flatten (28, 28), Dense 32 relu, Dense "
+                       "10 softmax; 'adam', sparse CE, batch 32.")
+seed004_mlp = _builder("seed004-mlp", "Seed 004's MLP: Flatten, Dense 256/128/32 relu, Dense 10 "
+                       "softmax; SGD lr 0.02, sparse CE, batch 32, 30 epochs.")
 
 
 # ---------------------------------------------------------------------------
