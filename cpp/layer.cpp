@@ -1,5 +1,7 @@
 #include "layer.hpp"
 
+#include <unistd.h>
+
 #include <limits>
 #include <sstream>
 #include <stdexcept>
@@ -29,9 +31,27 @@ std::string shape_str(const Shape& s) {
   return o.str();
 }
 
+// A parameter (value and gradient) larger than the machine's memory is
+// refused before anything is allocated: a hostile or mistaken config
+// (Dense(10**9) in a model file) must fail with a message, not end in the
+// kernel's out-of-memory killer once the zeros are written.
+static void check_fits_in_memory(const std::string& name, const std::vector<int64_t>& shape,
+                                 int64_t size) {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return;
+  const double need = 2.0 * 4.0 * static_cast<double>(size);
+  const double have = static_cast<double>(pages) * static_cast<double>(page);
+  if (need > have)
+    throw std::invalid_argument("the variable " + name + " of shape " + shape_str(shape) +
+                                " needs " + std::to_string(static_cast<int64_t>(need / 1e9)) +
+                                " GB, more than this machine's " +
+                                std::to_string(static_cast<int64_t>(have / 1e9)) + " GB of memory");
+}
+
 Param::Param(std::string n, std::vector<int64_t> s, bool is_trainable)
     : name(std::move(n)), shape(std::move(s)), trainable(is_trainable) {
   const int64_t size = shape_size(shape);
+  check_fits_in_memory(name, shape, size);
   value.assign(size, 0.f);
   grad.assign(size, 0.f);
 }

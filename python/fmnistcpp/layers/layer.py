@@ -333,8 +333,22 @@ class Layer(metaclass=_LayerMeta):
         shapes = [[None, *s] for s in self._built_shapes]
         return {"input_shape": shapes[0] if len(shapes) == 1 else shapes}
 
+    def __reduce__(self):
+        # pickle / copy.deepcopy: the config, the shapes it was built for and
+        # the weights (a layer alone; a model pickles as a whole, see Model).
+        return (_restore_layer, (type(self), self.get_config(), self._built_shapes,
+                                 self.get_weights() if self.built else []))
+
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _restore_layer(cls, config, built_shapes, weights):
+    layer = cls.from_config(dict(config))
+    if built_shapes:
+        layer._build_for(built_shapes)
+        layer.set_weights(weights)
+    return layer
 
 
 def call_training(training, name):

@@ -346,6 +346,18 @@ class Model(Trainer, Layer):
 
         load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
+    def __reduce__(self):
+        # pickle / copy.deepcopy (Ray, joblib, multiprocessing need them; Keras
+        # 3 supports both): the model as the bytes of a .keras archive, which
+        # carries architecture, weights, compile settings and optimizer state.
+        # A subclassed model comes back as the functional model it traced to.
+        from ..saving import model_from_bytes, model_to_bytes
+
+        if not self.built:
+            raise ValueError(f"model {self.name!r} is not built yet and cannot be pickled; "
+                             "build it (or give it an Input) first")
+        return (model_from_bytes, (model_to_bytes(self),))
+
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 

@@ -149,4 +149,21 @@ def load_weights(model, filepath, skip_mismatch=False) -> None:
     legacy_h5.load_weights(path, model)
 
 
-__all__ = ["save_model", "load_model", "save_weights", "load_weights"]
+def model_to_bytes(model) -> bytes:
+    """The model as the bytes of a `.keras` archive (for pickling)."""
+    import io
+
+    buffer = io.BytesIO()
+    keras_archive.write(model, buffer)
+    return buffer.getvalue()
+
+
+def model_from_bytes(data: bytes, compile=True):
+    """A model from `model_to_bytes`'s bytes (for unpickling)."""
+    import io
+
+    return keras_archive.load(io.BytesIO(data), compile=compile)
+
+
+__all__ = ["save_model", "load_model", "save_weights", "load_weights", "model_to_bytes",
+           "model_from_bytes"]
