@@ -223,11 +223,18 @@ class Hyperband(Tuner):
         super().__init__(oracle, hypermodel, **kwargs)
 
     def run_trial(self, trial, *fit_args, **fit_kwargs):
+        return super().run_trial(trial, *fit_args, **self._trial_fit_kwargs(trial, fit_kwargs))
+
+    def _trial_fit_kwargs(self, trial, fit_kwargs):
+        fit_kwargs = dict(fit_kwargs)
         values = trial.hyperparameters.values
         if "tuner/epochs" in values:
             fit_kwargs["epochs"] = values["tuner/epochs"]
             fit_kwargs["initial_epoch"] = values["tuner/initial_epoch"]
-        return super().run_trial(trial, *fit_args, **fit_kwargs)
+        return fit_kwargs
+
+    def _parent_trial_id(self, trial):
+        return trial.hyperparameters.values.get("tuner/trial_id")
 
     def _build_hypermodel(self, hp):
         model = super()._build_hypermodel(hp)
