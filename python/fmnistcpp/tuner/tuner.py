@@ -171,11 +171,26 @@ class Tuner:
         executions_per_trial: models trained per trial (the score is their
             mean).
         tuner_id: name of this tuner's state file (default "tuner0").
+        executor: None (the default) runs the trials one after another in
+            this process; "ray" runs each trial's build-and-fit as a Ray
+            task in a worker process, up to `max_concurrent_trials` at once
+            (see `fmnistcpp.tuner.ray_executor` and docs/RAY.md).
+        max_concurrent_trials: with executor="ray", trials running at once
+            (default: as many as the cluster's CPUs hold at
+            `cpus_per_trial` each).
+        ray_address: with executor="ray", the cluster to connect to (default:
+            `RAY_ADDRESS`, else a local cluster started for the search). A
+            process already connected with `ray.init` uses that connection.
+        cpus_per_trial: with executor="ray", CPUs Ray reserves for a trial;
+            its engine runs that many threads.
+        max_worker_retries: with executor="ray", how often a trial whose
+            worker process or node died is run again before it fails.
     """
 
     def __init__(self, oracle, hypermodel=None, directory=None, project_name=None,
                  overwrite=False, executions_per_trial=1, tuner_id=None, logger=None,
-                 distribution_strategy=None, **kwargs):
+                 distribution_strategy=None, executor=None, max_concurrent_trials=None,
+                 ray_address=None, cpus_per_trial=1, max_worker_retries=3, **kwargs):
         for arg, value in (("logger", logger), ("distribution_strategy", distribution_strategy)):
             if value is not None:
                 raise NotImplementedError(f"{arg}= is not supported by fmnistcpp.tuner")
@@ -186,6 +201,12 @@ class Tuner:
         if kwargs:
             raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s): "
                             f"{', '.join(sorted(kwargs))}")
+        from .ray_executor import check_executor_options  # it imports this module
+
+        self.executor = executor
+        self._executor_options = check_executor_options(
+            executor, max_concurrent_trials=max_concurrent_trials, ray_address=ray_address,
+            cpus_per_trial=cpus_per_trial, max_worker_retries=max_worker_retries)
         if not isinstance(oracle, Oracle):
             raise ValueError(f"oracle must be a fmnistcpp.tuner Oracle, got {oracle!r}")
         self.oracle = oracle
@@ -274,6 +295,15 @@ class Tuner:
         if "verbose" in fit_kwargs:
             self.oracle.verbose = fit_kwargs["verbose"]
         self.on_search_begin()
+        if self.executor == "ray":
+            from . import ray_executor
+
+            ray_executor.run_trials(self, fit_args, fit_kwargs)
+        else:
+            self._run_trials_in_process(fit_args, fit_kwargs)
+        self.on_search_end()
+
+    def _run_trials_in_process(self, fit_args, fit_kwargs):
         while True:
             trial = self.oracle.create_trial(self.tuner_id)
             if trial.status == TrialStatus.STOPPED:
@@ -285,7 +315,6 @@ class Tuner:
             self.on_trial_begin(trial)
             self._try_run_and_update_trial(trial, *fit_args, **fit_kwargs)
             self.on_trial_end(trial)
-        self.on_search_end()
 
     def _try_run_and_update_trial(self, trial, *fit_args, **fit_kwargs):
         self._try_update_trial(trial, lambda: self.run_trial(trial, *fit_args, **fit_kwargs))
