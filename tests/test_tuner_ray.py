@@ -77,7 +77,7 @@ def build_six(hp):  # 6 configurations: a 6-trial search tries each once
 class Recorder(kt.HyperModel):
     """build_mlp (or `build`); every fit writes a record file into `folder`.
 
-    barrier: a fit waits (up to 30 s) until this many fits have started.
+    barrier: a fit waits (up to 60 s) until this many fits have started.
     hold: seconds a fit sleeps before training, so that overlaps show.
     kills: {units: n}: the first n fits of that configuration kill their
         own process (SIGKILL) mid-trial.
@@ -121,8 +121,8 @@ class Recorder(kt.HyperModel):
         units = hp.values["units"]
         if self._mark(f"attempt{units}") <= self.kills.get(units, 0):
             os.kill(os.getpid(), signal.SIGKILL)
-        if self.barrier:
-            deadline = time.time() + 30
+        if self.barrier:  # generous: Ray's workers run at nice 15 on a busy machine
+            deadline = time.time() + 60
             while len(glob.glob(os.path.join(self.folder, "started_*"))) < self.barrier \
                     and time.time() < deadline:
                 time.sleep(0.02)

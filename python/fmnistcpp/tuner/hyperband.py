@@ -200,8 +200,9 @@ class Hyperband(Tuner):
         hyperparameters, tune_new_entries, allow_new_entries,
         max_retries_per_trial, max_consecutive_failed_trials: as
             `RandomSearch`.
-        directory, project_name, overwrite, executions_per_trial: see
-            `fmnistcpp.tuner.Tuner`.
+        directory, project_name, overwrite, executions_per_trial, executor,
+        max_concurrent_trials, ray_address, cpus_per_trial,
+        max_worker_retries: see `fmnistcpp.tuner.Tuner`.
 
     Example:
 

@@ -284,7 +284,7 @@ class _RaySearch:
         parent_id = self.tuner._parent_trial_id(trial)
         if parent_id is None:
             return None
-        with seeded_generator(self.tuner._seed, parent_id, 0):  # leaves the driver's state
+        with seeded_generator(self.tuner._seed, parent_id, 0):  # as in-process
             model = self.tuner.load_model(self.oracle.get_trial(parent_id))
         return self.ray.put({"weights": model.get_weights(),
                              "input_shape": list(model.input_shape[1:])})
