@@ -81,8 +81,8 @@ class Recorder(kt.HyperModel):
     hold: seconds a fit sleeps before training, so that overlaps show.
     kills: {units: n}: the first n fits of that configuration kill their
         own process (SIGKILL) mid-trial.
-    block_after: fits after the first `block_after` wait while the file
-        `folder/block` exists.
+    block_after: fits after the first `block_after` wait (up to 120 s)
+        while the file `folder/block` exists.
     """
 
     def __init__(self, folder, build=build_mlp, barrier=0, hold=0.0, kills=None,
@@ -129,7 +129,9 @@ class Recorder(kt.HyperModel):
             record["met_barrier"] = time.time() < deadline
         if self.block_after is not None and started > self.block_after:
             self._mark("blocked")
-            deadline = time.time() + 60
+            # Longer than the Ctrl-C test waits for this: the search is still
+            # running whenever that test sends SIGINT.
+            deadline = time.time() + 120
             while os.path.exists(os.path.join(self.folder, "block")) and time.time() < deadline:
                 time.sleep(0.05)
         time.sleep(self.hold)
