@@ -23,9 +23,11 @@
 
 Every trial's training runs in fmnistcpp's C++ engine (`Model.fit`); the
 search loop, the schedule and the bookkeeping are Python, following
-keras-tuner's source (see `hyperband.py`, `oracle.py`, `tuner.py`).
+keras-tuner's source (see `hyperband.py`, `oracle.py`, `tuner.py`). With
+`executor="ray"` the trials run as Ray tasks, several at once, on this
+machine or a cluster (`ray_executor.py`, docs/RAY.md).
 Not supported: conditional hyperparameters, BayesianOptimization/GridSearch,
-multiple objectives, distributed tuning.
+multiple objectives, keras-tuner's own chief/worker distribution.
 """
 
 from .hyperband import Hyperband, HyperbandOracle

@@ -17,6 +17,10 @@ The schedule is keras-tuner's (`keras_tuner/src/tuners/hyperband.py`,
 
 Each trial's values carry `tuner/epochs`, `tuner/initial_epoch`,
 `tuner/bracket`, `tuner/round` and, for promoted trials, `tuner/trial_id`.
+`tuner/bracket` is the bracket the trial belongs to; keras-tuner writes the
+bracket being started instead, which is the same when trials run one at a
+time but not when they overlap (`executor="ray"`): a round-1 trial of
+bracket 1 would be labelled bracket 0.
 """
 
 from __future__ import annotations
@@ -103,7 +107,7 @@ class HyperbandOracle(Oracle):
                     values["tuner/trial_id"] = best_trial.trial_id
                     values["tuner/epochs"] = self._get_epochs(bracket_num, round_num)
                     values["tuner/initial_epoch"] = self._get_epochs(bracket_num, round_num - 1)
-                    values["tuner/bracket"] = self._current_bracket
+                    values["tuner/bracket"] = bracket_num
                     values["tuner/round"] = round_num
                     round_info.append({"past_id": best_trial.trial_id, "id": trial_id})
                     return {"status": TrialStatus.RUNNING, "values": values}
@@ -143,7 +147,7 @@ class HyperbandOracle(Oracle):
         if values:
             values["tuner/epochs"] = self._get_epochs(bracket["bracket_num"], 0)
             values["tuner/initial_epoch"] = 0
-            values["tuner/bracket"] = self._current_bracket
+            values["tuner/bracket"] = bracket["bracket_num"]
             values["tuner/round"] = 0
             bracket["rounds"][0].append({"past_id": None, "id": trial_id})
             return {"status": TrialStatus.RUNNING, "values": values}
@@ -196,8 +200,9 @@ class Hyperband(Tuner):
         hyperparameters, tune_new_entries, allow_new_entries,
         max_retries_per_trial, max_consecutive_failed_trials: as
             `RandomSearch`.
-        directory, project_name, overwrite, executions_per_trial: see
-            `fmnistcpp.tuner.Tuner`.
+        directory, project_name, overwrite, executions_per_trial, executor,
+        max_concurrent_trials, ray_address, cpus_per_trial,
+        max_worker_retries: see `fmnistcpp.tuner.Tuner`.
 
     Example:
 
@@ -223,11 +228,18 @@ class Hyperband(Tuner):
         super().__init__(oracle, hypermodel, **kwargs)
 
     def run_trial(self, trial, *fit_args, **fit_kwargs):
+        return super().run_trial(trial, *fit_args, **self._trial_fit_kwargs(trial, fit_kwargs))
+
+    def _trial_fit_kwargs(self, trial, fit_kwargs):
+        fit_kwargs = dict(fit_kwargs)
         values = trial.hyperparameters.values
         if "tuner/epochs" in values:
             fit_kwargs["epochs"] = values["tuner/epochs"]
             fit_kwargs["initial_epoch"] = values["tuner/initial_epoch"]
-        return super().run_trial(trial, *fit_args, **fit_kwargs)
+        return fit_kwargs
+
+    def _parent_trial_id(self, trial):
+        return trial.hyperparameters.values.get("tuner/trial_id")
 
     def _build_hypermodel(self, hp):
         model = super()._build_hypermodel(hp)

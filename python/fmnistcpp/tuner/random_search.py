@@ -47,8 +47,9 @@ class RandomSearch(Tuner):
         max_retries_per_trial: reruns of a crashed trial.
         max_consecutive_failed_trials: failed trials in a row that stop
             the search with an error.
-        directory, project_name, overwrite, executions_per_trial: see
-            `fmnistcpp.tuner.Tuner`.
+        directory, project_name, overwrite, executions_per_trial, executor,
+        max_concurrent_trials, ray_address, cpus_per_trial,
+        max_worker_retries: see `fmnistcpp.tuner.Tuner`.
 
     Example:
 

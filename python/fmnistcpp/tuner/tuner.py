@@ -63,12 +63,56 @@ class _SaveBestEpoch(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if not self.objective.has_value(logs):
-            self.model.save_weights(self.filepath)
+            self._keep()
             return
         value = float(self.objective.get_value(logs))
         if self.objective.better_than(value, self.best_value):
             self.best_value = value
-            self.model.save_weights(self.filepath)
+            self._keep()
+
+    def _keep(self):
+        self.model.save_weights(self.filepath)
+
+
+def check_model(model):
+    """Raises ValueError unless `model` looks like a compiled fmnistcpp model."""
+    if not all(hasattr(model, a) for a in ("fit", "save_weights", "load_weights")):
+        raise ValueError("the build function must return a compiled fmnistcpp model, got "
+                         f"{type(model).__name__}")
+    return model
+
+
+def deepcopy_callbacks(callbacks):
+    """Fresh copies of a search's callbacks for one execution.
+
+    Raises:
+        _FatalError: a callback cannot be deep-copied.
+    """
+    # A callback that was used before points at its model, which holds
+    # C++ state: the copies get no model (fit sets it).
+    memo = {id(cb.model): None for cb in callbacks if getattr(cb, "model", None) is not None}
+    try:
+        return copy.deepcopy(list(callbacks), memo)
+    except Exception as e:
+        raise _FatalError(
+            "All callbacks used during a search should be deep-copyable (since they are "
+            f"reused across trials). It is not possible to do `copy.deepcopy({callbacks})`"
+            f": {e}") from e
+
+
+@contextlib.contextmanager
+def seeded_generator(seed, trial_id, execution):
+    """With a `seed` (None: unseeded search), fmnistcpp's random generator is
+    reseeded from (seed, trial, execution) inside the block and put back
+    after it."""
+    saved = _random._generator
+    if seed is not None:
+        seq = np.random.SeedSequence([seed, int(trial_id), execution])
+        _random.seed(int(seq.generate_state(1, np.uint64)[0] >> 1))
+    try:
+        yield
+    finally:
+        _random._generator = saved
 
 
 def _best_epoch(history: History, objective):
@@ -127,11 +171,26 @@ class Tuner:
         executions_per_trial: models trained per trial (the score is their
             mean).
         tuner_id: name of this tuner's state file (default "tuner0").
+        executor: None (the default) runs the trials one after another in
+            this process; "ray" runs each trial's build-and-fit as a Ray
+            task in a worker process, up to `max_concurrent_trials` at once
+            (see `fmnistcpp.tuner.ray_executor` and docs/RAY.md).
+        max_concurrent_trials: with executor="ray", trials running at once
+            (default: as many as the cluster's CPUs hold at
+            `cpus_per_trial` each).
+        ray_address: with executor="ray", the cluster to connect to (default:
+            `RAY_ADDRESS`, else a local cluster started for the search). A
+            process already connected with `ray.init` uses that connection.
+        cpus_per_trial: with executor="ray", CPUs Ray reserves for a trial;
+            its engine runs that many threads.
+        max_worker_retries: with executor="ray", how often a trial whose
+            worker process or node died is run again before it fails.
     """
 
     def __init__(self, oracle, hypermodel=None, directory=None, project_name=None,
                  overwrite=False, executions_per_trial=1, tuner_id=None, logger=None,
-                 distribution_strategy=None, **kwargs):
+                 distribution_strategy=None, executor=None, max_concurrent_trials=None,
+                 ray_address=None, cpus_per_trial=1, max_worker_retries=3, **kwargs):
         for arg, value in (("logger", logger), ("distribution_strategy", distribution_strategy)):
             if value is not None:
                 raise NotImplementedError(f"{arg}= is not supported by fmnistcpp.tuner")
@@ -142,6 +201,12 @@ class Tuner:
         if kwargs:
             raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s): "
                             f"{', '.join(sorted(kwargs))}")
+        from .ray_executor import check_executor_options  # it imports this module
+
+        self.executor = executor
+        self._executor_options = check_executor_options(
+            executor, max_concurrent_trials=max_concurrent_trials, ray_address=ray_address,
+            cpus_per_trial=cpus_per_trial, max_worker_retries=max_worker_retries)
         if not isinstance(oracle, Oracle):
             raise ValueError(f"oracle must be a fmnistcpp.tuner Oracle, got {oracle!r}")
         self.oracle = oracle
@@ -230,6 +295,15 @@ class Tuner:
         if "verbose" in fit_kwargs:
             self.oracle.verbose = fit_kwargs["verbose"]
         self.on_search_begin()
+        if self.executor == "ray":
+            from . import ray_executor
+
+            ray_executor.run_trials(self, fit_args, fit_kwargs)
+        else:
+            self._run_trials_in_process(fit_args, fit_kwargs)
+        self.on_search_end()
+
+    def _run_trials_in_process(self, fit_args, fit_kwargs):
         while True:
             trial = self.oracle.create_trial(self.tuner_id)
             if trial.status == TrialStatus.STOPPED:
@@ -241,11 +315,15 @@ class Tuner:
             self.on_trial_begin(trial)
             self._try_run_and_update_trial(trial, *fit_args, **fit_kwargs)
             self.on_trial_end(trial)
-        self.on_search_end()
 
     def _try_run_and_update_trial(self, trial, *fit_args, **fit_kwargs):
+        self._try_update_trial(trial, lambda: self.run_trial(trial, *fit_args, **fit_kwargs))
+
+    def _try_update_trial(self, trial, get_results):
+        """Records `get_results()` (run_trial's results) in the oracle, or
+        marks the trial failed if it raises."""
         try:
-            results = self.run_trial(trial, *fit_args, **fit_kwargs)
+            results = get_results()
             metrics, step = _to_metrics(results, self.oracle.objective)
             self.oracle.update_trial(trial.trial_id, metrics, step=step)
             trial.status = TrialStatus.COMPLETED
@@ -278,37 +356,29 @@ class Tuner:
         return results
 
     def _try_build(self, hp):
-        model = self._build_hypermodel(hp)
-        if not all(hasattr(model, a) for a in ("fit", "save_weights", "load_weights")):
-            raise ValueError("the build function must return a compiled fmnistcpp model, got "
-                             f"{type(model).__name__}")
-        return model
+        return check_model(self._build_hypermodel(hp))
 
     def _build_hypermodel(self, hp):
         return self.hypermodel.build(hp)
 
     def _deepcopy_callbacks(self, callbacks):
-        # A callback that was used before points at its model, which holds
-        # C++ state: the copies get no model (fit sets it).
-        memo = {id(cb.model): None for cb in callbacks if getattr(cb, "model", None) is not None}
-        try:
-            return copy.deepcopy(list(callbacks), memo)
-        except Exception as e:
-            raise _FatalError(
-                "All callbacks used during a search should be deep-copyable (since they are "
-                f"reused across trials). It is not possible to do `copy.deepcopy({callbacks})`"
-                f": {e}") from e
+        return deepcopy_callbacks(callbacks)
 
-    @contextlib.contextmanager
+    @property
+    def _seed(self):
+        """The seed of each trial's models (None: not seeded)."""
+        return self.oracle.seed if self._seeded else None
+
     def _seeded_models(self, trial, execution):
-        saved = _random._generator
-        if self._seeded:
-            seq = np.random.SeedSequence([self.oracle.seed, int(trial.trial_id), execution])
-            _random.seed(int(seq.generate_state(1, np.uint64)[0] >> 1))
-        try:
-            yield
-        finally:
-            _random._generator = saved
+        return seeded_generator(self._seed, trial.trial_id, execution)
+
+    def _trial_fit_kwargs(self, trial, fit_kwargs):
+        """fit's keyword arguments for `trial` (Hyperband sets its epochs)."""
+        return dict(fit_kwargs)
+
+    def _parent_trial_id(self, trial):
+        """The trial whose best weights `trial` starts from (None: fresh)."""
+        return None
 
     # --- hooks ----------------------------------------------------------------------
     def on_search_begin(self):
