@@ -1,0 +1,54 @@
+"""Photo-like pictures of Fashion-MNIST items, for the tests, the screenshot and the load test.
+
+A Fashion-MNIST image is an item's negated luma, light on black. A product
+photo is the other way round: a dark item on a light, slightly tinted,
+unevenly lit and noisy background, much larger than 28 pixels, stored as a
+lossy JPEG. :func:`photo_like` makes such a picture from a 28 x 28 image, so
+that :mod:`.preprocess` can be checked on something that looks like what a
+user uploads while the right answer is known (the item's test label).
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+__all__ = ["photo_like"]
+
+
+def photo_like(item, size=(600, 800), seed=0, fmt="JPEG", quality=85) -> bytes:
+    """Encoded bytes of an RGB ``size`` (width, height) photo of ``item`` ((28, 28) uint8).
+
+    The item fills 60-80% of the shorter side at a random place, in a random
+    dark colour (luma below ~45) on a light background (each channel 215-245)
+    lit with a gradient of up to +-8 levels and Gaussian noise of 3 levels.
+    """
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    width, height = size
+    item = np.asarray(item, dtype=np.uint8).reshape(28, 28)
+    side = int(min(width, height) * rng.uniform(0.6, 0.8))
+    cover = np.asarray(
+        Image.fromarray(item).resize((side, side), Image.Resampling.BICUBIC), dtype=np.float32
+    )[..., None] / 255.0
+    bg = rng.uniform(215, 245, size=3)
+    colour = rng.uniform(0, 50, size=3)
+
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    tilt = rng.uniform(-8, 8, size=2)
+    light = tilt[0] * (xx / width - 0.5) + tilt[1] * (yy / height - 0.5)
+    photo = np.broadcast_to(bg, (height, width, 3)) + light[..., None]
+    x0 = int(rng.integers(0, width - side + 1))
+    y0 = int(rng.integers(0, height - side + 1))
+    window = photo[y0 : y0 + side, x0 : x0 + side]
+    photo[y0 : y0 + side, x0 : x0 + side] = window * (1.0 - cover) + colour * cover
+    photo = photo + rng.normal(0.0, 3.0, size=photo.shape)
+    img = Image.fromarray(np.clip(np.rint(photo), 0, 255).astype(np.uint8), "RGB")
+    buf = io.BytesIO()
+    if fmt.upper() == "JPEG":
+        img.save(buf, "JPEG", quality=quality)
+    else:
+        img.save(buf, fmt.upper())
+    return buf.getvalue()
