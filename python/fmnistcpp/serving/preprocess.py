@@ -101,7 +101,7 @@ def decode(data: bytes, max_pixels: int = MAX_PIXELS):
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise ImageError(f"the image declares too many pixels: {e}", status=413) from None
     except (OSError, SyntaxError, ValueError) as e:
-        raise ImageError(f"the {_formats_text()} header is corrupt: {e}") from None
+        raise ImageError(f"the image header is truncated or corrupt: {e}") from None
 
     w, h = img.size
     if w < 1 or h < 1:
@@ -218,7 +218,8 @@ def to_fashion_mnist(img, fuzz: float = FUZZ) -> np.ndarray:
     gray = gray.filter(ImageFilter.UnsharpMask(radius=1.0, percent=100, threshold=0))
 
     canvas = Image.new("L", (SIZE, SIZE), 255)
-    canvas.paste(gray, ((SIZE - gray.width) // 2, (SIZE - gray.height) // 2))
+    # an odd margin goes to the left and top, as in the dataset's own images
+    canvas.paste(gray, ((SIZE - gray.width + 1) // 2, (SIZE - gray.height + 1) // 2))
     return (255 - np.asarray(canvas, dtype=np.uint8)).astype(np.uint8)
 
 

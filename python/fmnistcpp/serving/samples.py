@@ -33,19 +33,19 @@ def photo_like(item, size=(600, 800), seed=0, fmt="JPEG", quality=85) -> bytes:
     cover = np.asarray(
         Image.fromarray(item).resize((side, side), Image.Resampling.BICUBIC), dtype=np.float32
     )[..., None] / 255.0
-    bg = rng.uniform(215, 245, size=3)
-    colour = rng.uniform(0, 50, size=3)
+    bg = rng.uniform(215, 245, size=3).astype(np.float32)
+    colour = rng.uniform(0, 50, size=3).astype(np.float32)
 
-    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    tilt = rng.uniform(-8, 8, size=2)
-    light = tilt[0] * (xx / width - 0.5) + tilt[1] * (yy / height - 0.5)
-    photo = np.broadcast_to(bg, (height, width, 3)) + light[..., None]
+    tilt = rng.uniform(-8, 8, size=2).astype(np.float32)
+    light = (tilt[0] * np.linspace(-0.5, 0.5, width, dtype=np.float32)[None, :]
+             + tilt[1] * np.linspace(-0.5, 0.5, height, dtype=np.float32)[:, None])
+    photo = bg + light[..., None]
     x0 = int(rng.integers(0, width - side + 1))
     y0 = int(rng.integers(0, height - side + 1))
     window = photo[y0 : y0 + side, x0 : x0 + side]
     photo[y0 : y0 + side, x0 : x0 + side] = window * (1.0 - cover) + colour * cover
-    photo = photo + rng.normal(0.0, 3.0, size=photo.shape)
-    img = Image.fromarray(np.clip(np.rint(photo), 0, 255).astype(np.uint8), "RGB")
+    photo += 3.0 * rng.standard_normal(photo.shape, dtype=np.float32)
+    img = Image.fromarray(np.clip(photo + 0.5, 0, 255).astype(np.uint8), "RGB")
     buf = io.BytesIO()
     if fmt.upper() == "JPEG":
         img.save(buf, "JPEG", quality=quality)
