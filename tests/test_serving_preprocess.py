@@ -3,9 +3,7 @@ made theirs (trim, fit 28, sharpen, centre, negate, 8-bit gray), and bad uploads
 refused with a clear ImageError."""
 
 import io
-import struct
 import time
-import zlib
 
 import numpy as np
 import pytest
@@ -15,7 +13,7 @@ from PIL import Image  # noqa: E402
 
 from fmnistcpp.datasets import fashion_mnist  # noqa: E402
 from fmnistcpp.serving import preprocess as pp  # noqa: E402
-from fmnistcpp.serving.samples import photo_like  # noqa: E402
+from fmnistcpp.serving.samples import photo_like, png_declaring  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -156,16 +154,6 @@ def test_a_phone_sized_jpeg_is_decoded_small_and_fast():
 
 
 # -- bad uploads: ImageError with the HTTP status and what was expected -----------------
-
-
-def png_declaring(width, height):
-    """A tiny, valid-looking PNG whose header declares width x height pixels."""
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-            + chunk(b"IEND", b""))
 
 
 def test_a_decompression_bomb_is_refused_before_decoding():

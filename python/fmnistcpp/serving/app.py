@@ -101,6 +101,7 @@ def create_app(
 
     class_names = list(class_names or CLASS_NAMES)
     input_shape = tuple(model.input_shape)
+    input_name = rest.input_name(model)
     output_shape = tuple(model.output_shape)
     image_input = int(np.prod([d for d in input_shape[1:]])) == preprocess.SIZE**2
     can_classify = image_input and output_shape[1:] == (len(class_names),)
@@ -140,7 +141,9 @@ def create_app(
             if verb == "status":
                 return JSONResponse(rest.status_doc(VERSION))
             if verb == "metadata":
-                return JSONResponse(rest.metadata_doc(name, VERSION, input_shape, output_shape))
+                return JSONResponse(
+                    rest.metadata_doc(name, VERSION, input_shape, output_shape, input_name)
+                )
             if verb == "predict":
                 return await predict(request)
             if verb == "classify":
@@ -159,9 +162,9 @@ def create_app(
     async def predict(request: Request):
         body = await request.body()
         if len(body) > _INLINE_JSON:
-            x, columnar = await run_in_threadpool(_parse_predict, body, input_shape)
+            x, columnar = await run_in_threadpool(_parse_predict, body, input_shape, input_name)
         else:
-            x, columnar = _parse_predict(body, input_shape)
+            x, columnar = _parse_predict(body, input_shape, input_name)
         y = await batcher.predict(x)
         return JSONResponse({"outputs" if columnar else "predictions": y.tolist()})
 
@@ -239,8 +242,8 @@ def create_app(
     return _BodyLimit(app, max_body)
 
 
-def _parse_predict(body: bytes, input_shape):
-    return rest.parse_predict(rest.parse_json(body), input_shape)
+def _parse_predict(body: bytes, input_shape, input_name):
+    return rest.parse_predict(rest.parse_json(body), input_shape, input_name, body)
 
 
 async def _upload(request: Request, max_body: int) -> bytes:

@@ -150,10 +150,11 @@ def run_clients(url: str, bodies: List[bytes], clients: int, requests: int,
 def start_server(model: str, *args: str, timeout: float = 120.0, cwd=None):
     """Starts ``python -m fmnistcpp serve MODEL --port 0 ARGS``; returns (process, base URL).
 
-    The URL is read from the line the command prints once it listens; the
-    server is ready when its status URL answers."""
-    cmd = [sys.executable, "-m", "fmnistcpp", "serve", *([model] if model else []),
-           "--port", "0", *args]
+    The URL is read from the line the command prints once it listens (what it
+    printed until then is ``process.startup_log``, all it prints goes on into
+    ``process.log_lines``); the server is ready when ``/stats`` answers."""
+    cmd = [sys.executable, "-m", "fmnistcpp", "serve", *([str(model)] if model else []),
+           "--port", "0", *map(str, args)]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env=env, cwd=cwd)
@@ -172,8 +173,10 @@ def start_server(model: str, *args: str, timeout: float = 120.0, cwd=None):
         if time.monotonic() > end:
             proc.kill()
             raise RuntimeError("serve did not start in time:\n" + "".join(lines))
-    # drain the log so the server never blocks on a full pipe
-    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+    proc.startup_log = "".join(lines)
+    proc.log_lines = lines
+    # keep reading the log, so the server never blocks on a full pipe
+    threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
     host, port = urllib.parse.urlsplit(base).hostname, urllib.parse.urlsplit(base).port
     while time.monotonic() < end:
         try:

@@ -6,8 +6,9 @@ tests: ``{"instances": [...]}`` (row format) answers ``{"predictions": ...}``,
 ``{"error": "<message>"}`` with a 4xx/5xx status, and status and metadata are
 the JSON forms of ``GetModelStatusResponse`` and ``GetModelMetadataResponse``.
 The single input and output are named as Keras 3's ``model.export()`` names
-them (``keras_tensor``, ``output_0``), so a client written against that
-SavedModel in TF Serving sends the same requests here.
+them for a model loaded from its file: the input after the model's
+``InputLayer`` (``input_layer``), the output ``output_0``; so a client
+written against that SavedModel in TF Serving sends the same requests here.
 
 One difference on purpose: TF Serving accepts ``NaN`` and ``Infinity`` tokens
 for float inputs; this server refuses them (400), because no image has them
@@ -23,7 +24,7 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 __all__ = [
-    "INPUT_NAME",
+    "input_name",
     "OUTPUT_NAME",
     "SIGNATURE",
     "RestError",
@@ -34,7 +35,6 @@ __all__ = [
     "metadata_doc",
 ]
 
-INPUT_NAME = "keras_tensor"
 OUTPUT_NAME = "output_0"
 SIGNATURE = "serving_default"
 
@@ -82,6 +82,17 @@ def match_path(method: str, path: str) -> Tuple[str, Optional[int], Optional[str
     return m.group("name"), version, m.group("label"), verb
 
 
+def input_name(model) -> str:
+    """The model's input name as Keras 3 exports it: its InputLayer's name."""
+    try:
+        for layer in model.get_config().get("layers", []):
+            if layer.get("class_name") == "InputLayer":
+                return str(layer["config"]["name"])
+    except (AttributeError, KeyError, TypeError):
+        pass
+    return "input_layer"  # Keras 3's default InputLayer name
+
+
 def parse_json(body: bytes) -> Any:
     """The request document; RestError 400 with what was wrong and where."""
     if not body.strip():
@@ -108,19 +119,37 @@ def _type_name(v) -> str:
     )
 
 
-def _named(value, where: str):
-    """The tensor inside ``{"keras_tensor": tensor}``: the one named input."""
-    if set(value) != {INPUT_NAME}:
+def _named(value, where: str, name: str):
+    """The tensor inside ``{name: tensor}``: the one named input."""
+    if set(value) != {name}:
         raise RestError(
-            400,
-            f"{where}: the model has one input named {INPUT_NAME!r}; got the names "
-            f"{sorted(value)}",
+            400, f"{where}: the model has one input named {name!r}; got the names {sorted(value)}"
         )
-    return value[INPUT_NAME]
+    return value[name]
 
 
-def parse_predict(doc, input_shape) -> Tuple[np.ndarray, bool]:
-    """A :predict request as float32 ``(N, *input_shape[1:])`` and whether it was columnar."""
+# true, false and null become 1.0, 0.0 and object arrays in NumPy: a body
+# that has the words is searched for them (the plain number case stays fast)
+_NOT_NUMBERS = re.compile(rb"\b(?:true|false|null)\b")
+
+
+def _not_a_number(value, at=()):
+    """(index, value) of the first boolean or null in nested lists, or None."""
+    if isinstance(value, (bool, type(None))):
+        return at, value
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            found = _not_a_number(v, at + (i,))
+            if found:
+                return found
+    return None
+
+
+def parse_predict(doc, input_shape, name: str = "input_layer", body: bytes = b"") -> Tuple[np.ndarray, bool]:
+    """A :predict request as float32 ``(N, *input_shape[1:])`` and whether it was columnar.
+
+    ``name`` is the model's input name; ``body`` the raw request (to find
+    booleans and nulls, which NumPy would silently convert)."""
     if not isinstance(doc, dict):
         raise RestError(
             400,
@@ -156,11 +185,22 @@ def parse_predict(doc, input_shape) -> Tuple[np.ndarray, bool]:
         if any(objects):
             if not all(objects):
                 raise RestError(400, "'instances' mixes named objects and plain tensors")
-            value = [_named(v, f"'instances'[{i}]") for i, v in enumerate(value)]
+            value = [_named(v, f"'instances'[{i}]", name) for i, v in enumerate(value)]
     else:
         where, value = "'inputs'", doc["inputs"]
         if isinstance(value, dict):
-            value = _named(value, "'inputs'")
+            value = _named(value, "'inputs'", name)
+    if _NOT_NUMBERS.search(body):
+        try:
+            found = _not_a_number(value)
+        except RecursionError:
+            raise RestError(400, f"{where} is nested too deeply") from None
+        if found:
+            at, v = found
+            raise RestError(
+                400, f"{where} holds {json.dumps(v)} at index {at}: not of expected type: "
+                "float (DT_FLOAT); expected numbers",
+            )
     return _tensor(value, where, input_shape), cols
 
 
@@ -175,7 +215,7 @@ def _tensor(value, where: str, input_shape) -> np.ndarray:
             f"shape (N, {', '.join(map(str, shape))})",
         ) from None
     if a.dtype.kind not in "iuf":
-        what = {"b": "booleans", "U": "strings", "S": "strings"}.get(a.dtype.kind, "nulls or mixed values")
+        what = {"U": "strings", "S": "strings"}.get(a.dtype.kind, "nulls or mixed values")
         raise RestError(
             400, f"{where} holds {what}: not of expected type: float (DT_FLOAT); expected numbers"
         )
@@ -222,7 +262,8 @@ def status_doc(version: int) -> dict:
     }
 
 
-def metadata_doc(name: str, version: int, input_shape, output_shape) -> dict:
+def metadata_doc(name: str, version: int, input_shape, output_shape,
+                 input: str = "input_layer") -> dict:
     """``GetModelMetadataResponse``: the serving_default signature of a Keras 3 export."""
 
     def spec(shape, tensor):
@@ -238,7 +279,7 @@ def metadata_doc(name: str, version: int, input_shape, output_shape) -> dict:
             "signature_def": {
                 "signature_def": {
                     SIGNATURE: {
-                        "inputs": {INPUT_NAME: spec(input_shape, f"{SIGNATURE}_{INPUT_NAME}:0")},
+                        "inputs": {input: spec(input_shape, f"{SIGNATURE}_{input}:0")},
                         "outputs": {OUTPUT_NAME: spec(output_shape, "StatefulPartitionedCall:0")},
                         "method_name": "tensorflow/serving/predict",
                         "defaults": {},

@@ -11,10 +11,12 @@ user uploads while the right answer is known (the item's test label).
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 import numpy as np
 
-__all__ = ["photo_like"]
+__all__ = ["photo_like", "png_declaring"]
 
 
 def photo_like(item, size=(600, 800), seed=0, fmt="JPEG", quality=85) -> bytes:
@@ -52,3 +54,14 @@ def photo_like(item, size=(600, 800), seed=0, fmt="JPEG", quality=85) -> bytes:
     else:
         img.save(buf, fmt.upper())
     return buf.getvalue()
+
+
+def png_declaring(width: int, height: int) -> bytes:
+    """A decompression bomb's shape: a tiny PNG whose header declares ``width x height``."""
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit grayscale
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import sys
+import threading
 from pathlib import Path
 from typing import Optional
 
@@ -110,8 +112,19 @@ def run(
     config = uvicorn.Config(app, log_level="info", access_log=access_log, lifespan="on",
                             timeout_graceful_shutdown=5)
     server = uvicorn.Server(config)
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal
+    # to the handler it found: this one records it, so the command returns
+    # 0 (SIGTERM) or 130 (Ctrl-C, as `train`) instead of dying by the signal
+    received = []
+    handled = (signal.SIGINT, signal.SIGTERM)
+    main = threading.current_thread() is threading.main_thread()
+    before = {s: signal.signal(s, lambda sig, frame: received.append(sig)) for s in handled} if main else {}
     try:
         server.run(sockets=[sock])
     finally:
         sock.close()
-    return 0 if server.started else 1
+        for s, handler in before.items():
+            signal.signal(s, handler)
+    if not server.started:
+        return 1
+    return 130 if signal.SIGINT in received else 0
