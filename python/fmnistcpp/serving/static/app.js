@@ -56,9 +56,18 @@
     }));
   }
 
+  let givenUrl = null;
+  function showGiven(blob) {
+    if (givenUrl) URL.revokeObjectURL(givenUrl);
+    givenUrl = URL.createObjectURL(blob);
+    $("given").src = givenUrl;
+    $("given-figure").hidden = false;
+  }
+
   async function send(blob, filename) {
     if (busy) return;
     busy = true;
+    showGiven(blob);
     status.textContent = "Asking the model...";
     error.hidden = true;
     try {
