@@ -10,12 +10,10 @@ import numpy as np
 import pytest
 
 pytest.importorskip("starlette", reason="the serve extra: pip install '.[serve]'")
-import uvicorn  # noqa: E402
-
 from fmnistcpp import architectures  # noqa: E402
 from fmnistcpp.serving import Batcher, Overloaded, create_app  # noqa: E402
 from fmnistcpp.serving.loadtest import call  # noqa: E402
-from fmnistcpp.serving.server import listen  # noqa: E402
+from fmnistcpp.serving.server import serve_in_thread  # noqa: E402
 
 
 class RecordingPredict:
@@ -172,48 +170,23 @@ class BrokenModel(SlowModel):
         return self.model.predict(x, batch_size=batch_size, verbose=verbose)
 
 
-class ThreadedServer:
-    """uvicorn serving ``app`` on a free 127.0.0.1 port in a background thread."""
-
-    def __init__(self, app):
-        self.sock = listen("127.0.0.1", 0)
-        self.base = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
-                                       daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        end = time.monotonic() + 30
-        while not self.server.started:
-            assert time.monotonic() < end, "uvicorn did not start"
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc):
-        self.server.should_exit = True
-        self.thread.join(15)
-        self.sock.close()
-        assert not self.thread.is_alive()
-
-
 def _instances(n):
     return json.dumps({"instances": np.zeros((n, 28, 28)).tolist()}).encode()
 
 
 def test_the_event_loop_answers_while_the_engine_works():
     model = SlowModel(delay=1.5)
-    with ThreadedServer(create_app(model, name="slow")) as srv:
+    with serve_in_thread(create_app(model, name="slow")) as base:
         answers = {}
 
         def slow_request():
-            answers["predict"] = call(srv.base, "POST", "/v1/models/slow:predict", _instances(4))
+            answers["predict"] = call(base, "POST", "/v1/models/slow:predict", _instances(4))
 
         t = threading.Thread(target=slow_request)
         t.start()
         assert model.busy.wait(10)
         t0 = time.perf_counter()
-        status, _, doc = call(srv.base, "GET", "/v1/models/slow")
+        status, _, doc = call(base, "GET", "/v1/models/slow")
         elapsed = time.perf_counter() - t0
         t.join(30)
     assert status == 200 and doc["model_version_status"][0]["state"] == "AVAILABLE"
@@ -224,8 +197,30 @@ def test_the_event_loop_answers_while_the_engine_works():
 
 
 def test_an_engine_error_is_a_500_and_the_server_keeps_serving():
-    with ThreadedServer(create_app(BrokenModel(0), name="m")) as srv:
-        status, _, doc = call(srv.base, "POST", "/v1/models/m:predict", _instances(3))
+    with serve_in_thread(create_app(BrokenModel(0), name="m")) as base:
+        status, _, doc = call(base, "POST", "/v1/models/m:predict", _instances(3))
         assert status == 500 and "oneDNN fell over" in doc["error"]
-        status, _, doc = call(srv.base, "POST", "/v1/models/m:predict", _instances(2))
+        status, _, doc = call(base, "POST", "/v1/models/m:predict", _instances(2))
         assert status == 200 and np.asarray(doc["predictions"]).shape == (2, 10)
+
+
+def test_a_cnn_takes_28_by_28_images_and_classifies_photos():
+    # seed 000's CNN has input (None, 28, 28, 1): (28, 28) instances are reshaped
+    # for it and :classify feeds it (1, 28, 28, 1); untrained weights suffice here
+    from fmnistcpp.serving.loadtest import encode_multipart
+    from fmnistcpp.serving.samples import photo_like
+
+    cnn, _ = architectures.build("seed000-cnn")
+    x = np.random.default_rng(0).random((2, 28, 28), dtype=np.float32)
+    want = cnn.predict(x[..., None], batch_size=2, verbose=0)
+    with serve_in_thread(create_app(cnn, name="cnn")) as base:
+        status, _, doc = call(base, "POST", "/v1/models/cnn:predict",
+                              json.dumps({"instances": x.tolist()}).encode())
+        assert status == 200
+        np.testing.assert_allclose(doc["predictions"], want, rtol=0, atol=1e-6)
+        status, _, meta = call(base, "GET", "/v1/models/cnn/metadata")
+        dims = meta["metadata"]["signature_def"]["signature_def"]["serving_default"]["inputs"]
+        assert [d["size"] for d in dims["input_layer"]["tensor_shape"]["dim"]] == ["-1", "28", "28", "1"]
+        body, ctype = encode_multipart({"image": photo_like(np.eye(28, dtype=np.uint8) * 255)})
+        status, _, doc = call(base, "POST", "/v1/models/cnn:classify", body, {"Content-Type": ctype})
+        assert status == 200 and len(doc["predictions"]) == 10

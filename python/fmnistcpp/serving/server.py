@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import socket
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Optional
 
-__all__ = ["find_default_model", "MissingModel", "load", "listen", "run"]
+__all__ = ["find_default_model", "MissingModel", "load", "listen", "run", "serve_in_thread"]
 
 #: Where ``python -m fmnistcpp train`` writes its run folders by default.
 RUNS = Path("runs")
@@ -128,3 +130,29 @@ def run(
     if not server.started:
         return 1
     return 130 if signal.SIGINT in received else 0
+
+
+@contextlib.contextmanager
+def serve_in_thread(app, host: str = "127.0.0.1", port: int = 0, timeout: float = 60.0):
+    """Serves ``app`` with uvicorn in a background thread (a notebook, a test);
+    yields the base URL (``port=0``: a free port) and stops the server on exit."""
+    import uvicorn
+
+    sock = listen(host, port)
+    bound = sock.getsockname()
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
+                              name="fmnistcpp-serve")
+    thread.start()
+    try:
+        end = time.monotonic() + timeout
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > end:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        host_text = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
+        yield f"http://{host_text}:{bound[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout)
+        sock.close()
