@@ -3,11 +3,11 @@
 ``python -m fmnistcpp.serving.loadtest MODEL`` starts two servers on
 127.0.0.1 (``serve MODEL``, batching as configured, and ``serve MODEL
 --max-batch-size 1``, which predicts each request alone), then for each
-client count measures both, alternating, with the same requests: one
-Fashion-MNIST test image per ``:predict`` request, scaled ``/ 255`` as the
-model was trained. Every client is a thread with its own keep-alive
-connection; a run stops after ``--requests`` requests or ``--duration``
-seconds, whichever comes first. The clients share the machine with the
+client count measures both in the order A B B A (half the requests and
+half the time each), with the same requests: one Fashion-MNIST test image
+per ``:predict`` request, scaled ``/ 255`` as the model was trained. Every
+client is a thread with its own keep-alive connection; a run stops after
+``--requests`` requests or ``--duration`` seconds, whichever comes first. The clients share the machine with the
 servers, so the numbers are for the whole setup on one machine.
 
 :func:`run_clients` is the measuring loop; the tests use it too.
@@ -75,13 +75,14 @@ def predict_bodies(n: int = 64, input_shape=(None, 28, 28)) -> List[bytes]:
 
 
 def run_clients(url: str, bodies: List[bytes], clients: int, requests: int,
-                duration: float, timeout: float = 30.0) -> dict:
+                duration: float, timeout: float = 30.0, keep_latencies: bool = False) -> dict:
     """POSTs ``bodies`` (round robin) to ``url`` from ``clients`` threads.
 
     Stops after ``requests`` requests in all or ``duration`` seconds. Returns
     ``clients``, ``requests`` (answered 200), ``errors`` (other statuses or
     failed connections, with the first few messages in ``error_samples``),
-    ``seconds``, ``rps`` and the latency percentiles ``p50_ms``, ``p99_ms``.
+    ``seconds``, ``rps`` and the latency percentiles ``p50_ms``, ``p99_ms``
+    (and every latency as ``latencies_ms`` if ``keep_latencies``).
     """
     parts = urllib.parse.urlsplit(url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -135,7 +136,9 @@ def run_clients(url: str, bodies: List[bytes], clients: int, requests: int,
         t.join(duration + timeout + 5)
     seconds = time.perf_counter() - t0
     lat = np.array(latencies) * 1e3 if latencies else np.zeros(1)
+    extra = {"latencies_ms": (np.array(latencies) * 1e3).tolist()} if keep_latencies else {}
     return {
+        **extra,
         "clients": clients,
         "requests": len(latencies),
         "errors": len(errors),
@@ -235,14 +238,28 @@ def main(argv=None) -> int:
         for base in (b for _, b in servers.values()):  # warm both up
             run_clients(base + predict_path, bodies, 4, 200, 5.0)
         for clients in args.clients:
-            for label, (_, base) in servers.items():
+            # A B B A, half the requests each: a drift in the machine's load
+            # (other jobs) falls on both servers alike
+            parts = {label: [] for label in servers}
+            for label in list(servers) + list(servers)[::-1]:
+                base = servers[label][1]
                 before = _stats(base)["batching"]
-                r = run_clients(base + predict_path, bodies, clients,
-                                args.requests, args.duration)
+                r = run_clients(base + predict_path, bodies, clients, args.requests // 2,
+                                args.duration / 2, keep_latencies=True)
                 after = _stats(base)["batching"]
-                batches = after["batches"] - before["batches"]
-                r.update(server=label, mean_batch=(after["requests"] - before["requests"])
-                         / max(1, batches))
+                r["predicts"] = after["batches"] - before["batches"]
+                parts[label].append(r)
+            for label, (a, b) in parts.items():
+                lat = np.array(a["latencies_ms"] + b["latencies_ms"] or [0.0])
+                r = {
+                    "server": label, "clients": clients,
+                    "requests": a["requests"] + b["requests"], "errors": a["errors"] + b["errors"],
+                    "error_samples": a["error_samples"] + b["error_samples"],
+                    "seconds": a["seconds"] + b["seconds"],
+                    "p50_ms": float(np.percentile(lat, 50)), "p99_ms": float(np.percentile(lat, 99)),
+                }
+                r["rps"] = r["requests"] / r["seconds"]
+                r["mean_batch"] = r["requests"] / max(1, a["predicts"] + b["predicts"])
                 results.append(r)
                 print(f"{label:>14}  {clients:>3} clients  {r['rps']:8.0f} req/s  "
                       f"p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms  "
@@ -253,6 +270,8 @@ def main(argv=None) -> int:
             stop_server(proc)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
+            for r in results:
+                r.pop("latencies_ms", None)
             json.dump(results, f, indent=2)
     return 0 if all(r["errors"] == 0 for r in results) else 1
 
