@@ -29,6 +29,7 @@ def train(folder: Path) -> Path:
     architectures.compile_model(model, cfg)
     (x, y), _ = fashion_mnist.load_data()
     x, y = architectures.prepare(x, y, cfg)
+    utils.set_num_threads(1)  # the machine may be shared: one thread does not wait on a second
     model.fit(x, y, batch_size=32, epochs=5, verbose=0)
     path = folder / "model.keras"
     model.save(path)

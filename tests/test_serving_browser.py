@@ -42,7 +42,13 @@ def trained(tmp_path_factory):
     architectures.compile_model(model, cfg)
     (x, y), (xt, yt) = fashion_mnist.load_data()
     x, y = architectures.prepare(x, y, cfg)
-    model.fit(x, y, batch_size=32, epochs=2, verbose=0)
+    # one engine thread: ~1 s; two threads on a busy 2-core machine took 20 s
+    threads = fmnistcpp.utils.get_num_threads()
+    fmnistcpp.utils.set_num_threads(1)
+    try:
+        model.fit(x, y, batch_size=32, epochs=2, verbose=0)
+    finally:
+        fmnistcpp.utils.set_num_threads(threads)
     path = tmp_path_factory.mktemp("browser") / "model.keras"
     model.save(path)
     return model, path, xt[:50], yt[:50]

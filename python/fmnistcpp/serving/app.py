@@ -66,7 +66,8 @@ class _BodyLimit:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         length = dict(scope.get("headers") or []).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.limit):
+        # the HTTP parser has already refused a Content-Length that is not a number
+        if length is not None and length.isdigit() and int(length) > self.limit:
             response = _error(
                 413, f"the request body is {length.decode('latin-1')} bytes; at most "
                 f"{self.limit} are accepted",
@@ -187,10 +188,11 @@ def create_app(
             }
         )
 
+    page = (STATIC / "index.html").read_text(encoding="utf-8")
+    page = page.replace("__MODEL_NAME__", html.escape(name, quote=True))
+    page = page.replace("__CLASS_NAMES__", html.escape(json.dumps(class_names), quote=True))
+
     async def index(request: Request):
-        page = (STATIC / "index.html").read_text(encoding="utf-8")
-        page = page.replace("__MODEL_NAME__", html.escape(name, quote=True))
-        page = page.replace("__CLASS_NAMES__", html.escape(json.dumps(class_names), quote=True))
         return Response(
             page,
             media_type="text/html; charset=utf-8",
