@@ -91,6 +91,14 @@ def assert_error(answer, status, *words):
 # -- the command, status and metadata ----------------------------------------------------
 
 
+def test_train_saved_the_model_it_trained(model_path, ref):
+    with np.load(model_path.parent / "weights.npz") as w:
+        saved = [w[k] for k in sorted(w.files)]
+    assert len(ref.get_weights()) == len(saved) == 4  # two Dense kernels and biases
+    for a, b in zip(ref.get_weights(), saved):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_serve_found_the_model_train_wrote(server, model_path, workdir):
     proc, base = server
     assert f"Serving {model_path.relative_to(workdir)} as '{NAME}'" in proc.startup_log
