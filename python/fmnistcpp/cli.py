@@ -7,7 +7,9 @@ Subcommands:
                    history.png, weights.npz, report.txt);
 ``graph-history``  plots a saved training history (pickle or JSON), like seed
                    001's ``graph_history`` script;
-``models``         lists the seed models ``train`` knows.
+``models``         lists the seed models ``train`` knows;
+``serve``          serves a saved model over TF Serving's REST API with a web page
+                   (``fmnistcpp.serving``, the ``serve`` extra).
 
 ``main(argv)`` returns the exit code: 0 on success, 2 for bad arguments, 1 when
 the work itself failed (missing data file, unreadable history, ...), 130 when
@@ -101,7 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
             f"  {PROG} train                              # seed 000's CNN, 5 epochs\n"
             f"  {PROG} train --model seed002-mlp --epochs 3 --limit 6000\n"
             f"  {PROG} graph-history runs/seed000-cnn-20240101-120000/history.json\n"
-            f"  {PROG} models\n\n"
+            f"  {PROG} models\n"
+            f"  {PROG} serve                              # the newest trained model, port 8501\n\n"
             f"Run `{PROG} COMMAND --help` for a command's options."
         ),
     )
@@ -124,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
             "                fit params, settings, seconds per epoch, test metrics\n"
             "  history.png   the accuracy and loss curves (plotting.plot_history)\n"
             "  weights.npz   model.get_weights() in order, keys w000, w001, ... (Keras shapes)\n"
+            "  model.keras   the trained model (model.save), what `serve` serves by default\n"
             "  report.txt    test metrics, per-class report and confusion matrix\n\n"
             "Unset options take the seed's defaults (see the table below)."
         ),
@@ -194,6 +198,34 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("models", help="list the seed models and their training defaults",
                        description="Lists the seed models `train --model` accepts.")
     m.set_defaults(func=_cmd_models)
+
+    # serve -----------------------------------------------------------------
+    v = sub.add_parser(
+        "serve", help="serve a model over TF Serving's REST API, with a web page",
+        description="Serves a .keras/.h5 model: GET /v1/models/NAME[/metadata], POST\n"
+                    "/v1/models/NAME:predict and :classify (a photo), and a web page at /.\n"
+                    "See docs/SERVING.md. Needs the serve extra: pip install 'fmnistcpp[serve]'.",
+        formatter_class=fmt,
+    )
+    v.add_argument("model", nargs="?", metavar="MODEL",
+                   help="model file (default: the newest runs/*/model.keras `train` wrote)")
+    v.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    v.add_argument("--port", type=_nonnegative_int, default=8501,
+                   help="port (default: 8501, TF Serving's REST port; 0 picks a free one)")
+    v.add_argument("--name", metavar="NAME", help="model name in the URLs (default: fashion_mnist)")
+    v.add_argument("--max-batch-size", type=_positive_int, default=256, metavar="N",
+                   help="rows per predict when requests are batched; 1 serves one request at a "
+                        "time (default: 256)")
+    v.add_argument("--batch-timeout-ms", type=_number(float, lambda x: 0 <= x <= 1000, "0-1000 ms"),
+                   default=0.0, metavar="MS",
+                   help="wait up to MS for more requests to join a batch (default: 0, take "
+                        "only those already waiting)")
+    v.add_argument("--max-body-mb", type=_positive_float, default=16.0, metavar="MB",
+                   help="largest request body accepted (default: 16)")
+    v.add_argument("--threads", type=_positive_int, metavar="N",
+                   help="threads the C++ engine uses (default: OpenMP's)")
+    v.add_argument("--access-log", action="store_true", help="log every request")
+    v.set_defaults(func=_cmd_serve)
     return parser
 
 
@@ -493,6 +525,7 @@ def _train(args) -> int:
 
     weights = model.get_weights()
     np.savez(run_dir / "weights.npz", **{f"w{i:03d}": np.asarray(w) for i, w in enumerate(weights)})
+    model.save(run_dir / "model.keras")  # what `serve` loads
 
     png = None
     if hist and any(len(v) for v in hist.values()):
@@ -525,7 +558,8 @@ def _train(args) -> int:
         _confusion_text(cm, CLASS_NAMES),
         "",
         "Files: history.json (history, params, settings, test metrics, seconds per epoch),",
-        "history.png (curves), weights.npz (model.get_weights(), keys w000, w001, ...).",
+        "history.png (curves), weights.npz (model.get_weights(), keys w000, w001, ...),",
+        "model.keras (the model; `python -m fmnistcpp serve` serves it).",
         "To restore the model in Python:",
         "    import numpy as np",
         "    from fmnistcpp import architectures",
@@ -576,6 +610,20 @@ def _cmd_models(args) -> int:
     print("Seed models (python -m fmnistcpp train --model NAME):")
     print(_models_table())
     return 0
+
+
+# ---------------------------------------------------------------------------
+# serve
+
+
+def _cmd_serve(args) -> int:
+    from .serving import server
+
+    if args.threads is not None:
+        _package().utils.set_num_threads(args.threads)
+    return server.run(args.model, host=args.host, port=args.port, name=args.name,
+                      max_batch_size=args.max_batch_size, batch_timeout_ms=args.batch_timeout_ms,
+                      max_body_mb=args.max_body_mb, access_log=args.access_log)
 
 
 # ---------------------------------------------------------------------------
