@@ -7,8 +7,10 @@
 #include "denormals.hpp"
 #include "dnnl_context.hpp"
 #include "engine_lock.hpp"
+#include "fork_guard.hpp"
 #include "layer_registry.hpp"
 #include "network.hpp"
+#include "signal_guard.hpp"
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -126,6 +128,9 @@ InputArray input_array(const py::handle& obj, const Shape& sample, std::vector<p
 
 std::vector<InputArray> input_arrays(Network& net, const py::list& xs,
                                      std::vector<py::array>& keep, int64_t& n) {
+  // Every pass with data starts here: the once-per-fork warning (fork_guard.hpp).
+  if (take_fork_warning() && PyErr_WarnEx(PyExc_RuntimeWarning, kForkWarning, 1) < 0)
+    throw py::error_already_set();
   if (xs.size() != net.num_inputs())
     throw std::invalid_argument("the model has " + std::to_string(net.num_inputs()) +
                                 " inputs, got " + std::to_string(xs.size()) + " arrays");
@@ -202,9 +207,11 @@ ProgressFn make_progress(const py::object& callback, double interval, bool every
     const bool call = !callback.is_none() &&
                       (every_batch || done == total ||
                        std::chrono::duration<double>(now - *last_call).count() >= interval);
-    const bool check = std::chrono::duration<double>(now - *last_signal_check).count() >= 0.02;
+    const bool check = std::chrono::duration<double>(now - *last_signal_check).count() >= 0.02 ||
+                       signal_pending();  // held back by the engine's BlockSignals
     if (!call && !check) return false;
     py::gil_scoped_acquire gil;
+    DeliverSignals deliver;  // pending signals reach their C handlers here
     CallerFloatingPointMode python_mode;  // NumPy in the callback sees IEEE denormals
     *last_signal_check = now;
     if (PyErr_CheckSignals() != 0) throw py::error_already_set();

@@ -8,20 +8,6 @@
 
 namespace fmnistcpp {
 
-int64_t checked_mul(int64_t a, int64_t b, const char* what) {
-  int64_t r;
-  if (a < 0 || b < 0 || __builtin_mul_overflow(a, b, &r))
-    throw std::invalid_argument(std::string(what) + " is too large: " + std::to_string(a) +
-                                " x " + std::to_string(b) + " does not fit in 64 bits");
-  return r;
-}
-
-int64_t shape_size(const Shape& s) {
-  int64_t n = 1;
-  for (auto d : s) n = checked_mul(n, d, "a tensor size");
-  return n;
-}
-
 std::string shape_str(const Shape& s) {
   std::ostringstream o;
   o << "(";

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "activation.hpp"
+#include "checked_math.hpp"
 #include "config.hpp"
 #include "param.hpp"
 
@@ -33,11 +34,9 @@ struct ForwardMode {
   bool for_backward = false;
 };
 
-// Product of the dimensions; throws std::invalid_argument when it does not
-// fit in int64 (a hostile config such as Dense(2**40) on a large input).
-int64_t shape_size(const Shape& s);
-// a * b, throwing std::invalid_argument on int64 overflow (what: for the message).
-int64_t checked_mul(int64_t a, int64_t b, const char* what);
+// Product of the dimensions; a ValueError for a negative dimension or more
+// elements than one tensor can hold (a hostile config such as Dense(2**40)).
+inline int64_t shape_size(const Shape& s) { return checked_size(s); }
 std::string shape_str(const Shape& s);
 
 using Sources = std::vector<const float*>;  // one per input of the node
@@ -70,6 +69,8 @@ class Layer {
 
   // Builds primitives for a batch size; a no-op when unchanged.
   virtual void prepare(int64_t batch) = 0;
+  // The next prepare() builds them again (they are planned for a thread count).
+  void forget_primitives() { batch_ = -1; }
 
   // dst = layer(src...).                      [N, *in_i] -> [N, *out]
   virtual void forward(const Sources& src, float* dst, const ForwardMode& mode) = 0;

@@ -5,6 +5,8 @@
 #include "cross_entropy.hpp"
 #include "random.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -150,6 +152,11 @@ void Network::compile(std::vector<Target> targets, std::unique_ptr<Optimizer> op
 }
 
 void Network::reserve_batch(int64_t batch, bool with_backward) {
+  checked_mul(batch, largest_tensor_, "a batch of activations");  // no size below overflows then
+  if (omp_get_max_threads() != prepared_threads_) {  // e.g. in a fork: fork_guard.hpp
+    for (Node& n : nodes_) n.layer->forget_primitives();
+    prepared_threads_ = omp_get_max_threads();
+  }
   if (batch > capacity_) {
     for (size_t t = 0; t < tensor_shape_.size(); ++t) {
       const int k = producer_[t];

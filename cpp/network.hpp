@@ -181,6 +181,7 @@ class Network {
   const float* batch_weight_ptr_ = nullptr;
   int64_t capacity_ = 0, backward_capacity_ = 0, batch_ = 0;
   int64_t largest_tensor_ = 0;
+  int prepared_threads_ = 0;  // the OpenMP thread count the primitives were made for
 
   std::vector<GradStep> plan_;
   bool planned_ = false, planned_input_grads_ = false;

@@ -2,6 +2,7 @@
 // entry points. Each batch runs under the engine lock; progress callbacks
 // run between batches without it.
 #include "denormals.hpp"
+#include "engine_guard.hpp"
 #include "engine_lock.hpp"
 #include "network.hpp"
 #include "random.hpp"
@@ -113,6 +114,7 @@ static int64_t batch_count(int64_t n, int64_t batch_size) {
 
 EpochLogs Network::fit_epoch(const PassData& data, int64_t batch_size, bool shuffle,
                              uint64_t seed, const ProgressFn& progress) {
+  EngineGuard guard;     // first: signals blocked, threads fit to this process
   FlushDenormals flush;  // as TensorFlow computes
   const int64_t n = check_pass(data, batch_size, true);
   batch_size = std::min(batch_size, n);  // Keras clamps a batch larger than the data
@@ -168,6 +170,7 @@ static int64_t inference_rows(int64_t batch_size, int64_t n, int64_t floats_per_
 }
 
 EpochLogs Network::evaluate(const PassData& data, int64_t batch_size, const ProgressFn& progress) {
+  EngineGuard guard;     // first: signals blocked, threads fit to this process
   FlushDenormals flush;  // as TensorFlow computes
   const int64_t n = check_pass(data, batch_size, true);
   EpochLogs logs;
@@ -205,6 +208,7 @@ EpochLogs Network::evaluate(const PassData& data, int64_t batch_size, const Prog
 void Network::predict(const std::vector<InputArray>& x, int64_t n, int64_t batch_size,
                       const std::vector<float*>& out, const ProgressFn& progress, bool training,
                       uint64_t seed) {
+  EngineGuard guard;     // first: signals blocked, threads fit to this process
   FlushDenormals flush;  // as TensorFlow computes
   PassData data;
   data.x = x;
@@ -236,6 +240,7 @@ void Network::predict(const std::vector<InputArray>& x, int64_t n, int64_t batch
 
 double Network::loss_and_gradients(const PassData& data, bool training, uint64_t seed,
                                    const std::vector<float*>& input_grads) {
+  EngineGuard guard;     // first: signals blocked, threads fit to this process
   FlushDenormals flush;  // as TensorFlow computes
   const int64_t n = check_pass(data, data.n, true);
   EngineLock lock(engine_mutex());
@@ -255,6 +260,7 @@ double Network::loss_and_gradients(const PassData& data, bool training, uint64_t
 
 std::vector<std::vector<float>> Network::tensor_values(const std::vector<InputArray>& x,
                                                        int64_t n) {
+  EngineGuard guard;     // first: signals blocked, threads fit to this process
   FlushDenormals flush;  // as TensorFlow computes
   PassData data;
   data.x = x;
