@@ -14,6 +14,7 @@
 #include "network.hpp"
 #include "pooling2d.hpp"
 #include "reshape.hpp"
+#include "signal_guard.hpp"
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -69,9 +70,11 @@ ProgressFn make_progress(const py::object& callback, double interval, bool every
     const bool call = !callback.is_none() &&
                       (every_batch || done == total ||
                        std::chrono::duration<double>(now - *last_call).count() >= interval);
-    const bool check = std::chrono::duration<double>(now - *last_signal_check).count() >= 0.02;
+    const bool check = std::chrono::duration<double>(now - *last_signal_check).count() >= 0.02 ||
+                       signal_pending();  // held back by the engine's BlockSignals
     if (!call && !check) return false;
     py::gil_scoped_acquire gil;
+    DeliverSignals deliver;  // pending signals reach their C handlers here
     CallerFloatingPointMode python_mode;  // NumPy in the callback sees IEEE denormals
     *last_signal_check = now;
     if (PyErr_CheckSignals() != 0) throw py::error_already_set();

@@ -1,6 +1,7 @@
 #include "network.hpp"
 
 #include "denormals.hpp"
+#include "engine_guard.hpp"
 #include "random.hpp"
 
 #include <algorithm>
@@ -241,6 +242,7 @@ int64_t Network::check_labelled_pass(const Labels& y, int64_t n, int64_t batch_s
 
 EpochLogs Network::fit_epoch(const float* x, const Labels& y, int64_t n, int64_t batch_size,
                              bool shuffle, uint64_t seed, const ProgressFn& progress) {
+  EngineGuard guard;  // first: signals blocked, threads fit to this process
   FlushDenormals flush;  // as TensorFlow computes
   const int64_t k = check_labelled_pass(y, n, batch_size);
   std::vector<int64_t> order(n);
@@ -291,6 +293,7 @@ static Labels labels_from_row(const Labels& y, int64_t start, int64_t k) {
 
 EpochLogs Network::evaluate(const float* x, const Labels& y, int64_t n, int64_t batch_size,
                             const ProgressFn& progress) {
+  EngineGuard guard;  // first: signals blocked, threads fit to this process
   FlushDenormals flush;  // as TensorFlow computes
   const int64_t k = check_labelled_pass(y, n, batch_size);
   EpochLogs logs;
@@ -318,6 +321,7 @@ EpochLogs Network::evaluate(const float* x, const Labels& y, int64_t n, int64_t 
 
 void Network::predict(const float* x, int64_t n, int64_t batch_size, float* out,
                       const ProgressFn& progress) {
+  EngineGuard guard;  // first: signals blocked, threads fit to this process
   FlushDenormals flush;  // as TensorFlow computes
   check_batch(n, batch_size);
   const int64_t k = output_size();
@@ -337,6 +341,7 @@ void Network::predict(const float* x, int64_t n, int64_t batch_size, float* out,
 
 double Network::loss_and_gradients(const float* x, const Labels& y, int64_t n, bool training,
                                    uint64_t seed, float* input_grad) {
+  EngineGuard guard;  // first: signals blocked, threads fit to this process
   FlushDenormals flush;  // as TensorFlow computes
   const int64_t k = check_labelled_pass(y, n, n);
   reserve_batch(n, true);  // for the gradient buffers; x and y are read in place
@@ -347,6 +352,7 @@ double Network::loss_and_gradients(const float* x, const Labels& y, int64_t n, b
 }
 
 std::vector<std::vector<float>> Network::layer_outputs(const float* x, int64_t n) {
+  EngineGuard guard;  // first: signals blocked, threads fit to this process
   FlushDenormals flush;  // as TensorFlow computes
   check_batch(n, n);
   reserve_batch(n, false);
