@@ -10,6 +10,7 @@
 #include "denormals.hpp"
 #include "dnnl_context.hpp"
 #include "dropout.hpp"
+#include "fork_guard.hpp"
 #include "global_average_pooling2d.hpp"
 #include "network.hpp"
 #include "pooling2d.hpp"
@@ -269,7 +270,9 @@ class PyNetwork {
 
  private:
   int64_t classes() const { return shape_size(net_.output_shape()); }
-  FloatArray checked_x(const py::array& x) {
+  FloatArray checked_x(const py::array& x) {  // every engine entry starts here
+    if (take_fork_warning() && PyErr_WarnEx(PyExc_RuntimeWarning, kForkWarning, 1) < 0)
+      throw py::error_already_set();
     FloatArray a = FloatArray::ensure(x);
     if (!a) throw std::invalid_argument("x could not be read as float32");
     if (sample_shape(a, "x") != net_.input_shape())

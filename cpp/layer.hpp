@@ -43,6 +43,8 @@ class Layer {
   virtual Shape build(const Shape& input) = 0;
   // Builds primitives for a batch size (no-op if unchanged).
   virtual void prepare(int64_t batch) = 0;
+  // The next prepare() builds them again (they are planned for a thread count).
+  void forget_primitives() { batch_ = -1; }
 
   // dst = layer(src).                               [N, in] -> [N, out]
   virtual void forward(const float* src, float* dst, const ForwardMode& mode) = 0;

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <numeric>
+#include <omp.h>
 #include <sstream>
 #include <stdexcept>
 
@@ -98,6 +99,11 @@ Optimizer& Network::optimizer() {
 }
 
 void Network::reserve_batch(int64_t batch, bool with_backward) {
+  if (omp_get_max_threads() != prepared_threads_) {  // e.g. in a fork: fork_guard.hpp
+    for (auto& l : layers_) l->forget_primitives();
+    prepared_threads_ = omp_get_max_threads();
+    batch_ = 0;
+  }
   if (batch > capacity_) {
     for (size_t i = 0; i < layers_.size(); ++i)
       if (!layers_[i]->is_view()) outputs_[i].reserve(batch * shape_size(layers_[i]->output_shape()));

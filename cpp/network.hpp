@@ -94,6 +94,7 @@ class Network {
   std::vector<int32_t> sparse_labels_;
   Labels batch_labels_;
   int64_t capacity_ = 0, backward_capacity_ = 0, batch_ = 0;
+  int prepared_threads_ = 0;  // the OpenMP thread count the primitives were made for
 
   bool sparse_labels_mode_ = true;
   bool emits_logits_ = false;  // last layer stops before its softmax / sigmoid

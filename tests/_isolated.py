@@ -4,6 +4,7 @@ stalling pytest. The child inherits the environment, so under
 scripts/sanitize.sh it runs on the sanitized extension too."""
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -20,11 +21,20 @@ def run_isolated(code, timeout=120, env=None):
     # is about.
     full_env.pop("PYTHONFAULTHANDLER", None)
     full_env.update(env or {})
+    # A session of its own, so that on a timeout the child and whatever it
+    # forked (a hung fork is what test_fork.py looks for) are killed together.
+    child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env=full_env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
     try:
-        done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=full_env,
-                              capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired as e:
-        pytest.fail(f"timed out after {timeout} s (a hang)\nstdout:\n{e.stdout}\nstderr:\n{e.stderr}")
-    if done.returncode != 0:
-        pytest.fail(f"exit status {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}")
-    return done.stdout
+        out, err = child.communicate(timeout=timeout)
+        hung = False
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        out, err = child.communicate()
+        hung = True
+    if hung:
+        pytest.fail(f"timed out after {timeout} s (a hang)\nstdout:\n{out}\nstderr:\n{err}")
+    if child.returncode != 0:
+        pytest.fail(f"exit status {child.returncode}\nstdout:\n{out}\nstderr:\n{err}")
+    return out
