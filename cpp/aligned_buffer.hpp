@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -48,6 +49,7 @@ class AlignedBuffer {
   // Ensures room for n floats; contents are not preserved when it grows.
   float* reserve(std::size_t n) {
     if (n > capacity_) {
+      if (n > (SIZE_MAX - kCacheLine) / sizeof(float)) throw std::bad_alloc();  // bytes would wrap
       std::free(data_);
       std::size_t bytes = (n * sizeof(float) + kCacheLine - 1) / kCacheLine * kCacheLine;
       data_ = static_cast<float*>(std::aligned_alloc(kCacheLine, bytes));

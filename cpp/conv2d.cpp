@@ -11,8 +11,9 @@ using dnnl::prop_kind;
 void window_geometry(int64_t in, int64_t k, int64_t s, bool same, int64_t& out,
                      int64_t& pad_before, int64_t& pad_after) {
   if (same) {
-    out = (in + s - 1) / s;
-    int64_t total = std::max<int64_t>((out - 1) * s + k - in, 0);
+    out = in / s + (in % s != 0);  // ceil(in / s); in + s - 1 could overflow
+    // (out - 1) * s < in, so neither this nor k - (1..s) overflows
+    int64_t total = std::max<int64_t>(k - (in - (out - 1) * s), 0);
     pad_before = total / 2;
     pad_after = total - pad_before;
   } else {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "activation.hpp"
+#include "checked_math.hpp"
 #include "param.hpp"
 
 #include <cstdint>
@@ -26,11 +27,7 @@ struct ForwardMode {
   bool for_backward = false;
 };
 
-inline int64_t shape_size(const Shape& s) {
-  int64_t n = 1;
-  for (auto d : s) n *= d;
-  return n;
-}
+inline int64_t shape_size(const Shape& s) { return checked_size(s); }  // or a ValueError
 std::string shape_str(const Shape& s);
 
 class Layer {

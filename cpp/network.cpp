@@ -99,6 +99,7 @@ Optimizer& Network::optimizer() {
 }
 
 void Network::reserve_batch(int64_t batch, bool with_backward) {
+  check_batch_fits(batch, input_shape_, layers_);  // no size below can overflow then
   if (omp_get_max_threads() != prepared_threads_) {  // e.g. in a fork: fork_guard.hpp
     for (auto& l : layers_) l->forget_primitives();
     prepared_threads_ = omp_get_max_threads();
@@ -251,6 +252,7 @@ EpochLogs Network::fit_epoch(const float* x, const Labels& y, int64_t n, int64_t
   EngineGuard guard;  // first: signals blocked, threads fit to this process
   FlushDenormals flush;  // as TensorFlow computes
   const int64_t k = check_labelled_pass(y, n, batch_size);
+  batch_size = std::min(batch_size, n);  // one batch of all, as Keras; n + batch_size fits then
   std::vector<int64_t> order(n);
   std::iota(order.begin(), order.end(), 0);
   if (shuffle) {
@@ -302,6 +304,7 @@ EpochLogs Network::evaluate(const float* x, const Labels& y, int64_t n, int64_t 
   EngineGuard guard;  // first: signals blocked, threads fit to this process
   FlushDenormals flush;  // as TensorFlow computes
   const int64_t k = check_labelled_pass(y, n, batch_size);
+  batch_size = std::min(batch_size, n);  // one batch of all, as Keras; n + batch_size fits then
   EpochLogs logs;
   logs.correct.assign(metrics_.size(), 0);
   // The weights do not change during evaluation: their penalty is one number.
@@ -330,6 +333,7 @@ void Network::predict(const float* x, int64_t n, int64_t batch_size, float* out,
   EngineGuard guard;  // first: signals blocked, threads fit to this process
   FlushDenormals flush;  // as TensorFlow computes
   check_batch(n, batch_size);
+  batch_size = std::min(batch_size, n);  // one batch of all, as Keras; n + batch_size fits then
   const int64_t k = output_size();
   const int64_t in = shape_size(input_shape_);
   const int64_t rows = inference_rows(batch_size);

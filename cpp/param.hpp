@@ -3,6 +3,7 @@
 #pragma once
 
 #include "aligned_buffer.hpp"
+#include "checked_math.hpp"
 
 #include <cstdint>
 #include <string>
@@ -22,8 +23,7 @@ struct Param {
   float l2 = 0.f;               // kernel_regularizer=l2(l2): loss += l2 * sum(w^2)
 
   Param(std::string n, std::vector<int64_t> s) : name(std::move(n)), shape(std::move(s)) {
-    int64_t size = 1;
-    for (auto d : shape) size *= d;
+    const int64_t size = checked_size(shape, "a weight of shape");
     value.assign(size, 0.f);
     grad.assign(size, 0.f);
   }

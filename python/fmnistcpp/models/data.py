@@ -97,4 +97,6 @@ def check_batch_size(batch_size, default=32) -> int:
         return default
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    return int(batch_size)
+    # Past the sample count any size is one batch of all (the engine clamps it,
+    # as Keras's batching does); the engine takes an int64.
+    return min(int(batch_size), 2**63 - 1)
