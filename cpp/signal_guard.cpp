@@ -26,7 +26,7 @@ const sigset_t& async_signals() {
 }
 
 // The caller's mask of the innermost BlockSignals scope on this thread.
-thread_local const sigset_t* t_caller_mask = nullptr;
+thread_local sigset_t* t_caller_mask = nullptr;
 // Set once an OpenMP worker has blocked the signals; it keeps them blocked.
 thread_local bool t_worker_blocked = false;
 
@@ -63,11 +63,13 @@ DeliverSignals::DeliverSignals() {
   open_ = true;
   // Pending signals that the caller's mask lets through are delivered as
   // this call returns, on this thread's own stack.
-  pthread_sigmask(SIG_SETMASK, t_caller_mask, &engine_mask_);
+  pthread_sigmask(SIG_SETMASK, t_caller_mask, nullptr);
 }
 
 DeliverSignals::~DeliverSignals() {
-  if (open_) pthread_sigmask(SIG_SETMASK, &engine_mask_, nullptr);
+  // Python code in the window may have changed the mask itself: that
+  // becomes the mask the engine hands back on return.
+  if (open_) pthread_sigmask(SIG_BLOCK, &async_signals(), t_caller_mask);
 }
 
 bool signal_pending() {

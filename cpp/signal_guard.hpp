@@ -39,8 +39,8 @@ class BlockSignals {
   BlockSignals& operator=(const BlockSignals&) = delete;
 
  private:
-  sigset_t caller_mask_;          // this thread's mask before
-  const sigset_t* outer_ = nullptr;  // the enclosing scope's caller mask, when nested
+  sigset_t caller_mask_;        // this thread's mask before (and as callbacks change it)
+  sigset_t* outer_ = nullptr;   // the enclosing scope's caller mask, when nested
 };
 
 // Within a BlockSignals scope: the caller's own mask for the span of a call
@@ -54,7 +54,6 @@ class DeliverSignals {
 
  private:
   bool open_ = false;
-  sigset_t engine_mask_;
 };
 
 // True when a signal that the innermost BlockSignals scope holds back is

@@ -90,44 +90,51 @@ print("stopped", stopped, "of", rounds)
 
 def test_signal_to_the_engine_thread_is_handled_at_the_next_batch():
     # Ping-pong: a thread sends SIGUSR1 to the main thread (then it can only
-    # be delivered there) while fit runs, and waits for the handler before
-    # sending the next. Every one must be handled (none lost), and quickly:
-    # without the pending check each waited for the 20 ms signal poll, a
-    # mean of about 10 ms; a batch here takes well under 1 ms.
+    # be delivered there) while fit and predict run, and waits for the
+    # handler before sending the next. Every one must be handled (none
+    # lost), and soon: the delay is from the send to the handler's start, so
+    # the pinger's own wake-up on a busy machine does not count.
     out = run_isolated(MODEL + """
 got = threading.Event()
-signal.signal(signal.SIGUSR1, lambda signum, frame: got.set())
+handled_at = []
+def on_usr1(signum, frame):
+    handled_at.append(time.monotonic())
+    got.set()
+signal.signal(signal.SIGUSR1, on_usr1)
 main = threading.main_thread().ident
-trips = []
+delays = []
 def ping(n):
     for _ in range(n):
         got.clear()
         sent = time.monotonic()
         signal.pthread_kill(main, signal.SIGUSR1)
         if not got.wait(5.0):
-            trips.append(None)
+            delays.append(None)
             return
-        trips.append(time.monotonic() - sent)
-pinger = threading.Thread(target=ping, args=(1000,))
+        delays.append(handled_at[-1] - sent)
+pinger = threading.Thread(target=ping, args=(500,))
 pinger.start()
 while pinger.is_alive():
     model.fit(x, y, batch_size=8, epochs=1, verbose=0)
     model.predict(x, batch_size=8, verbose=0)
 pinger.join()
 usable()
-assert None not in trips, "a signal was not handled within 5 s"
-print("trips", len(trips), "mean_ms", 1000 * sum(trips) / len(trips))
+assert None not in delays, "a signal was not handled within 5 s"
+print("handled", len(delays), "median_ms", 1000 * sorted(delays)[len(delays) // 2])
 """)
     words = out.split()
-    assert words[1] == "1000"
-    # 5 ms: half the mean a 20 ms poll would give, and many batches long.
-    assert float(words[3]) < 5.0
+    assert words[1] == "500"
+    # Without the pending check a held signal waited for the engine's 20 ms
+    # signal poll: a median near 10 ms. A batch here takes well under 1 ms;
+    # 3 ms leaves room for a loaded machine preempting the main thread.
+    assert float(words[3]) < 3.0
 
 
 def test_masks_are_restored_and_workers_keep_signals_blocked():
     # The engine blocks signals only while it runs: the caller's own mask
-    # (here with SIGUSR2 blocked by the user) is back after fit and inside
-    # callbacks, and the OpenMP worker threads keep every signal blocked.
+    # (here with SIGUSR2 blocked by the user) is back inside callbacks and
+    # after fit, with what a callback changed in it, and the OpenMP worker
+    # threads keep every signal blocked.
     out = run_isolated(MODEL + """
 def blocked(tid):
     with open(f"/proc/self/task/{tid}/status") as f:
@@ -143,13 +150,14 @@ class Look(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         if batch == 3:
             seen.append(blocked(me))
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
 tasks_before = set(os.listdir("/proc/self/task"))
 model.fit(x, y, batch_size=64, epochs=1, verbose=0, callbacks=[Look()])
 after = blocked(me)
 workers = set(os.listdir("/proc/self/task")) - tasks_before
 assert before == {signal.SIGUSR2}, before
 assert seen == [before], seen
-assert after == before, after
+assert after == before | {signal.SIGUSR1}, after
 assert workers, "two threads were asked for but no OpenMP worker started"
 for tid in workers:
     assert {signal.SIGINT, signal.SIGALRM, signal.SIGTERM, signal.SIGUSR1} <= blocked(int(tid))
