@@ -321,18 +321,20 @@ void Network::plan_backward(bool input_grads) {
     return slot_of[r];
   };
   // Where the next write of d/d(tensor t) goes: its slot the first time,
-  // else a scratch slot added into it (and freed) after the step.
-  auto place = [&](int t, GradStep& step) {
+  // else a scratch slot added into it after the step. Scratch slots are
+  // collected in `scratch` and freed by the caller once the whole step is
+  // planned, so two of one step never coincide.
+  auto place = [&](int t, GradStep& step, std::vector<int>& scratch) {
     const int r = root(t);
     if (!written[r]) {
       written[r] = true;
       step.write_slot.push_back(slot_for(t));
       step.add_into.push_back(-1);
     } else {
-      const int scratch = acquire();
-      step.write_slot.push_back(scratch);
+      const int s = acquire();
+      scratch.push_back(s);
+      step.write_slot.push_back(s);
       step.add_into.push_back(slot_for(t));
-      free_slots.push_back(scratch);  // free after this step; nothing else is acquired in it
     }
   };
 
@@ -342,7 +344,9 @@ void Network::plan_backward(bool input_grads) {
     if (!needs[t]) continue;
     GradStep step;
     step.target = static_cast<int>(ti);
-    place(t, step);
+    std::vector<int> scratch;
+    place(t, step, scratch);
+    free_slots.insert(free_slots.end(), scratch.begin(), scratch.end());
     plan_.push_back(std::move(step));
   }
   for (size_t k = nodes_.size(); k-- > 0;) {
@@ -351,23 +355,16 @@ void Network::plan_backward(bool input_grads) {
     GradStep step;
     step.node = static_cast<int>(k);
     step.dst_slot = slot_for(n.output);
-    // Scratch slots taken for this step must differ from each other and
-    // from dst: hold them until the step is planned.
-    std::vector<int> scratch_free;
+    std::vector<int> scratch;
     for (int t : n.inputs) {
       if (!needs[t]) {
         step.write_slot.push_back(-1);
         step.add_into.push_back(-1);
         continue;
       }
-      const size_t before = free_slots.size();
-      place(t, step);
-      if (free_slots.size() > before) {  // a scratch: keep it taken within the step
-        scratch_free.push_back(free_slots.back());
-        free_slots.pop_back();
-      }
+      place(t, step, scratch);
     }
-    free_slots.insert(free_slots.end(), scratch_free.begin(), scratch_free.end());
+    free_slots.insert(free_slots.end(), scratch.begin(), scratch.end());
     if (root(n.output) == n.output) free_slots.push_back(step.dst_slot);
     plan_.push_back(std::move(step));
   }

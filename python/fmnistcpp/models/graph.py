@@ -45,6 +45,11 @@ def _map_graph(inputs, outputs):
         if not node.is_input and id(tensor) in input_ids:
             finished.add(node)
             return
+        if node.is_input and id(tensor) not in input_ids:
+            raise ValueError(
+                f"Graph disconnected: an output is not connected to `inputs`: it depends on the "
+                f"input {op.name!r}, which is not among the model's inputs"
+            )
         if node in in_progress:
             raise ValueError(f"Tensor {tensor} from operation '{op.name}' is part of a cycle.")
         first_seen.setdefault(op, len(first_seen))

@@ -88,9 +88,16 @@ class Trainer:
 
     @property
     def metrics_names(self) -> list:
+        """The order evaluate() returns values in, as Keras 3's
+        _flatten_metrics_in_order: the loss, each output's loss, then the
+        metrics (a multi-output model's prefixed names come sorted, since
+        Keras does not find them under the names it declared)."""
         if self._targets is None:
             return ["loss"]
-        return ["loss"] + self._loss_log_names + self._metric_log_names
+        metrics = self._metric_log_names
+        if len(self.output_names) > 1:
+            metrics = sorted(metrics)
+        return ["loss"] + self._loss_log_names + metrics
 
     def _named_logs(self, raw: dict, prefix: str = "") -> dict:
         logs = {prefix + "loss": float(raw["loss"])}
