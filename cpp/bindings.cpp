@@ -100,6 +100,13 @@ py::dict config_dict(const Config& c) {
 }
 
 // --- arrays ------------------------------------------------------------------------
+// Whether an array holds T: equivalence, not identity, of the dtype (an array
+// that went through pickle or Ray's object store has its own descriptor).
+template <class T>
+bool holds(const py::array& a) {
+  return a.dtype().equal(py::dtype::of<T>());
+}
+
 // Rows of one model input: float32, float64 or uint8, C-contiguous (Python
 // converts anything else once); `keep` holds the arrays for the call.
 InputArray input_array(const py::handle& obj, const Shape& sample, std::vector<py::array>& keep,
@@ -109,9 +116,9 @@ InputArray input_array(const py::handle& obj, const Shape& sample, std::vector<p
     throw std::invalid_argument("x must be C-contiguous (converted by fmnistcpp before)");
   InputArray in;
   in.data = a.data();
-  if (a.dtype().is(py::dtype::of<float>())) in.dtype = DType::f32;
-  else if (a.dtype().is(py::dtype::of<double>())) in.dtype = DType::f64;
-  else if (a.dtype().is(py::dtype::of<uint8_t>())) in.dtype = DType::u8;
+  if (holds<float>(a)) in.dtype = DType::f32;
+  else if (holds<double>(a)) in.dtype = DType::f64;
+  else if (holds<uint8_t>(a)) in.dtype = DType::u8;
   else throw std::invalid_argument("x must be float32, float64 or uint8 (converted before)");
   if (a.ndim() < 1) throw std::invalid_argument("x must have a batch axis");
   const Shape got(a.shape() + 1, a.shape() + a.ndim());
@@ -151,9 +158,9 @@ PassData pass_data(Network& net, const py::list& xs, const py::list& ys,
       throw std::invalid_argument("x has " + std::to_string(data.n) + " samples but y has " +
                                   (y.ndim() ? std::to_string(y.shape(0)) : std::string("none")));
     Labels labels;
-    if (y.dtype().is(py::dtype::of<int32_t>()) && y.ndim() == 1 && (y.flags() & py::array::c_style)) {
+    if (holds<int32_t>(y) && y.ndim() == 1 && (y.flags() & py::array::c_style)) {
       labels.sparse = static_cast<const int32_t*>(y.data());
-    } else if (y.dtype().is(py::dtype::of<float>()) && (y.flags() & py::array::c_style)) {
+    } else if (holds<float>(y) && (y.flags() & py::array::c_style)) {
       const int64_t k = shape_size(net.output_shape(net.target(t).output));
       if (y.size() != data.n * k)
         throw std::invalid_argument("labels of shape " +
@@ -411,12 +418,12 @@ int64_t first_non_finite(const py::array& a) {
       if (!(std::fabs(double(p[i])) <= double(FLT_MAX)) && i < first) first = i;
     return first == n ? -1 : first;
   };
-  if (a.dtype().is(py::dtype::of<float>())) {
+  if (holds<float>(a)) {
     const float* p = static_cast<const float*>(a.data());
     py::gil_scoped_release release;
     return scan(p);
   }
-  if (a.dtype().is(py::dtype::of<double>())) {
+  if (holds<double>(a)) {
     const double* p = static_cast<const double*>(a.data());
     py::gil_scoped_release release;
     return scan(p);
@@ -486,10 +493,9 @@ PYBIND11_MODULE(_core, m) {
 
   py::class_<Network>(m, "Network")
       .def(py::init<std::vector<Shape>>(), py::arg("input_shapes"))
-      .def("add", [](Network& n, const LayerPtr& layer, std::vector<int> inputs,
-                     bool always_inference) {
-        return locked([&] { return n.add(layer, std::move(inputs), always_inference); });
-      }, py::arg("layer"), py::arg("inputs"), py::arg("always_inference") = false)
+      .def("add", [](Network& n, const LayerPtr& layer, std::vector<int> inputs) {
+        return locked([&] { return n.add(layer, std::move(inputs)); });
+      }, py::arg("layer"), py::arg("inputs"))
       .def("set_outputs", &Network::set_outputs)
       .def("tensor_shape", [](const Network& n, int t) { return n.tensor_shape(t); })
       .def_property_readonly("num_nodes", &Network::num_nodes)

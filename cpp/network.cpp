@@ -33,7 +33,7 @@ Network::Network(std::vector<Shape> input_shapes) : input_shapes_(std::move(inpu
   for (const Shape& s : input_shapes_) largest_tensor_ = std::max(largest_tensor_, shape_size(s));
 }
 
-int Network::add(LayerPtr layer, std::vector<int> inputs, bool always_inference) {
+int Network::add(LayerPtr layer, std::vector<int> inputs) {
   for (const Node& n : nodes_)
     if (n.layer == layer)
       throw not_implemented("the layer " + layer->kind() +
@@ -47,7 +47,7 @@ int Network::add(LayerPtr layer, std::vector<int> inputs, bool always_inference)
   }
   const Shape out = layer->build(shapes);
   const int id = static_cast<int>(tensor_shape_.size());
-  Node node{std::move(layer), std::move(inputs), id, always_inference};
+  Node node{std::move(layer), std::move(inputs), id};
   node.src.resize(node.inputs.size());
   node.diff_src.resize(node.inputs.size());
   nodes_.push_back(std::move(node));
@@ -196,7 +196,7 @@ void Network::forward(const ForwardMode& mode, uint64_t seed) {
       continue;
     }
     ForwardMode m = mode;
-    if (n.always_inference || (n.frozen && n.layer->frozen_means_inference())) m.training = false;
+    if (n.frozen && n.layer->frozen_means_inference()) m.training = false;
     if (mode.training) n.layer->set_seed(mix64(seed ^ mix64(k + 1)));
     float* dst = tensor_buf_[n.output].data();
     n.layer->forward(n.src, dst, m);

@@ -72,10 +72,8 @@ class Network {
 
   // Adds a node computing layer(tensors `inputs`...): builds the layer on
   // their shapes (a built layer must see the shapes it was built for) and
-  // returns the id of the node's output tensor. `always_inference`: the
-  // node runs in inference mode even in fit (Keras's layer(x, training=False)
-  // inside a model: dropout off, batch normalization on moving statistics).
-  int add(LayerPtr layer, std::vector<int> inputs, bool always_inference = false);
+  // returns the id of the node's output tensor.
+  int add(LayerPtr layer, std::vector<int> inputs);
   void set_outputs(std::vector<int> tensors);
   size_t num_inputs() const { return input_shapes_.size(); }
   size_t num_outputs() const { return outputs_.size(); }
@@ -122,7 +120,6 @@ class Network {
     LayerPtr layer;
     std::vector<int> inputs;  // tensor ids
     int output;               // tensor id
-    bool always_inference = false;
     bool frozen = false;
     Sources src;              // filled every forward
     SourceGrads diff_src;     // filled every backward

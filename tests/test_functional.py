@@ -181,6 +181,9 @@ def test_an_output_without_a_loss_is_logged_as_keras_does():
 
 
 def test_graph_accessors_match_keras():
+    # Automatic names count per process in each library: start both afresh.
+    keras.backend.clear_session()
+    fmnistcpp.backend.clear_session()
     km, fm = twins(two_inputs_two_outputs)
     assert [l.name for l in fm.layers] == [l.name for l in km.layers]
     assert [type(l).__name__ for l in fm.layers] == [type(l).__name__ for l in km.layers]

@@ -220,7 +220,11 @@ def test_a_cnn_takes_28_by_28_images_and_classifies_photos():
         np.testing.assert_allclose(doc["predictions"], want, rtol=0, atol=1e-6)
         status, _, meta = call(base, "GET", "/v1/models/cnn/metadata")
         dims = meta["metadata"]["signature_def"]["signature_def"]["serving_default"]["inputs"]
-        assert [d["size"] for d in dims["input_layer"]["tensor_shape"]["dim"]] == ["-1", "28", "28", "1"]
+        # the InputLayer's own name (input_layer, input_layer_1, ... as Keras names them)
+        from fmnistcpp.serving.rest import input_name
+        assert input_name(cnn).startswith("input_layer")
+        assert [d["size"] for d in dims[input_name(cnn)]["tensor_shape"]["dim"]] == \
+            ["-1", "28", "28", "1"]
         body, ctype = encode_multipart({"image": photo_like(np.eye(28, dtype=np.uint8) * 255)})
         status, _, doc = call(base, "POST", "/v1/models/cnn:classify", body, {"Content-Type": ctype})
         assert status == 200 and len(doc["predictions"]) == 10

@@ -38,6 +38,8 @@ def as_engine_array(x, what: str = "x") -> np.ndarray:
     _check_real(arr, what)
     if arr.dtype.type not in _ENGINE_DTYPES:
         arr = arr.astype(np.float32)
+    elif not arr.dtype.isnative:  # big-endian data (e.g. read from a file as '>f4')
+        arr = arr.astype(arr.dtype.newbyteorder("="))
     arr = np.ascontiguousarray(arr)
     # float64 beyond float32's range would become infinity in the engine.
     if _core.first_non_finite(arr) >= 0:

@@ -25,9 +25,9 @@ def _untraceable(what):
     def method(self, *args, **kwargs):
         raise TypeError(
             f"{what} of a symbolic tensor ({self.name}, shape {self.shape}) is not possible: it "
-            "holds no values while the model is being built. A model's `call` that branches or "
-            "loops on the data cannot be traced into fmnistcpp's C++ graph; write the data-"
-            "dependent part with layers, or compute it outside the model."
+            "holds no values while the model is being built. A model's `call` that branches, "
+            "loops or indexes on the data cannot be traced into fmnistcpp's C++ graph; write "
+            "that part with layers, or compute it outside the model."
         )
     return method
 
@@ -91,6 +91,11 @@ class KerasTensor:
     __index__ = _untraceable("Using as an index")
     __array__ = _untraceable("Converting to a NumPy array")
     numpy = _untraceable("Reading the values")
+    __getitem__ = _untraceable("Indexing (use layers such as Reshape or Cropping2D)")
+    __gt__ = _untraceable("Comparing the values")
+    __lt__ = _untraceable("Comparing the values")
+    __ge__ = _untraceable("Comparing the values")
+    __le__ = _untraceable("Comparing the values")
     __hash__ = object.__hash__
     __eq__ = object.__eq__
 

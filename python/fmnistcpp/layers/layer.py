@@ -352,16 +352,17 @@ def _restore_layer(cls, config, built_shapes, weights):
 
 
 def call_training(training, name):
-    """The `training` of a call inside a model: None (follow the pass) or
-    False (always inference, Keras's `base_model(x, training=False)`)."""
+    """The `training` a call inside a model records. As in Keras 3, it is
+    kept in the graph (and its saved config) but the mode of the pass wins:
+    fit() trains every layer and predict() infers, whatever a call said
+    (keras/src/models/functional.py, operation_fn); freezing a layer
+    (trainable=False) is what keeps a BatchNormalization on its moving
+    statistics during fit."""
     if training is None or training is TRACE_TRAINING:
         return None
-    if training is False or (isinstance(training, (bool, np.bool_)) and not training):
-        return False
-    raise NotImplementedError(
-        f"calling {name} with training={training!r} inside a model is not supported (layers "
-        "train in fit() and infer in predict()); only training=False can be fixed per call"
-    )
+    if isinstance(training, (bool, np.bool_)):
+        return bool(training)
+    raise ValueError(f"{name}: training must be True, False or None, got {training!r}")
 
 
 def _per_sample_shapes(input_shape) -> list:

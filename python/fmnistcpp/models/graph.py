@@ -124,30 +124,29 @@ class Engine:
         # (Keras's Sequential calls its layers again each time add() rebuilds
         # it); such repeats share one engine node.
         self._calls: dict = {}
-        self._expand(graph, self.tensor_ids, False)
+        self._expand(graph, self.tensor_ids)
         self.network.set_outputs([self.tensor_ids[id(t)] for t in graph.outputs])
 
-    def _expand(self, graph, ids, inference):
+    def _expand(self, graph, ids):
         for node in graph.nodes:
             op = node.operation
             if node.is_input:
                 continue
-            node_inference = inference or node.training is False
             inner = getattr(op, "_graph_for_engine", None)
             if inner is not None:  # a nested model: its nodes, in place
                 inner_graph = inner()
                 inner_ids = {id(i): ids[id(t)] for i, t in zip(inner_graph.inputs,
                                                                 node.input_tensors)}
-                self._expand(inner_graph, inner_ids, node_inference)
+                self._expand(inner_graph, inner_ids)
                 for t_inner, t_outer in zip(inner_graph.outputs, node.outputs):
                     ids[id(t_outer)] = inner_ids[id(t_inner)]
                 continue
             sources = tuple(ids[id(t)] for t in node.input_tensors)
-            key = (id(op), sources, node_inference)
+            key = (id(op), sources)
             if key in self._calls:
                 ids[id(node.outputs[0])] = self._calls[key]
                 continue
-            tensor = self.network.add(op._core, list(sources), node_inference)
+            tensor = self.network.add(op._core, list(sources))
             self._calls[key] = tensor
             ids[id(node.outputs[0])] = tensor
             self.leaves.append(op)

@@ -129,7 +129,7 @@ def model_config(model) -> dict:
                 arg = [ref(t) for t in args]
             else:
                 arg = ref(args)
-            kwargs = {"training": False} if node.training is False else {}
+            kwargs = {} if node.training is None else {"training": node.training}
             nodes.append({"args": [arg], "kwargs": kwargs})
         spec["inbound_nodes"] = nodes
         layers.append(spec)
@@ -254,8 +254,7 @@ def functional_from_config(config, where="the file"):
                     break
                 training = kwargs.pop("training", None)
                 kwargs.pop("mask", None)
-                out = layers[name](inputs, training=training) if training is False else \
-                    layers[name](inputs)
+                out = layers[name](inputs, training=training)
                 created.setdefault(name, []).append(out)
                 nodes.pop(0)
                 progress = True
