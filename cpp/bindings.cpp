@@ -551,6 +551,9 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("output_shape", &Layer::output_shape)
       .def("variables", &layer_variables);
   m.def("loss_call", &loss_call);
+  m.def("check_loss", [](const std::string& kind, const py::dict& args) {
+    make_loss(kind, to_values(args));  // the loss's own argument checks
+  });
   m.def("metric_values", &metric_values);
   py::class_<Metric>(m, "Metric")
       .def("update", [](Metric& mt, const py::handle& pred, const py::handle& labels,

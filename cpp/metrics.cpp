@@ -170,6 +170,25 @@ class LossMean : public MeanMetric {
   LossPtr loss_;
 };
 
+// The cosine_similarity metric is the similarity itself: the loss negated.
+class CosineSimilarity : public MeanMetric {
+ public:
+  explicit CosineSimilarity(Config config) : MeanMetric(std::move(config)) {
+    loss_ = make_loss("cosine_similarity",
+                      {{"axis", config_.integer("axis", -1)}, {"last_axis_size", d_}});
+  }
+  int64_t values_per_sample(int64_t k) const override { return loss_->rows_per_sample(k); }
+  void values(const float* p, const Labels& y, int64_t n, int64_t k, float* out) const override {
+    require_labels(y, false);
+    loss_->values(p, y, n, k, out);
+    for (int64_t i = 0; i < n * values_per_sample(k); ++i) out[i] = -out[i];
+  }
+
+ private:
+  LossPtr loss_;
+};
+
+RegisterMetric<CosineSimilarity> cosine("cosine_similarity");
 RegisterMetric<SparseCategoricalAccuracy> sca("sparse_categorical_accuracy");
 RegisterMetric<CategoricalAccuracy> ca("categorical_accuracy");
 RegisterMetric<TopKAccuracy> topk("top_k_categorical_accuracy");
