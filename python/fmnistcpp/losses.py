@@ -429,7 +429,11 @@ def deserialize(config, custom_objects=None):
     cls_name = str(config["class_name"]).split(">")[-1]
     inner = config.get("config")
     if cls_name == "function" and isinstance(inner, str):
-        return get(inner)
+        # Keras gives the function back (compile then names the loss by it).
+        if inner not in _FUNCTIONS:
+            raise ValueError(f"the loss function {inner!r} is not supported; supported: "
+                             f"{', '.join(_FUNCTIONS)}")
+        return _FUNCTIONS[inner]
     if cls_name in _UNSUPPORTED:
         raise NotImplementedError(f"the loss {cls_name!r} is not supported; use "
                                   f"{_UNSUPPORTED[cls_name]}")

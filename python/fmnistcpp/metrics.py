@@ -64,9 +64,9 @@ class Metric:
             args["last_axis_size"] = int(output_shape[-1])
         return self._kind, args
 
-    def _result_size(self, output_shape) -> int:
-        """How many numbers result() has for this output."""
-        return 1
+    def _result_shape(self, output_shape) -> tuple:
+        """The shape of result() for this output: () for one number."""
+        return ()
 
     # --- Keras's stateful API on arrays -----------------------------------------------
     def update_state(self, y_true, y_pred, sample_weight=None):
@@ -86,8 +86,11 @@ class Metric:
         self._state[0].update(np.ascontiguousarray(pred.reshape(len(pred), -1)), y, w)
 
     def result(self):
-        values = self._state[0].results() if self._state else [0.0]
-        return np.float32(values[0]) if len(values) == 1 else np.asarray(values, np.float32)
+        if self._state is None:
+            return np.float32(0.0)
+        values = self._state[0].results()
+        shape = self._result_shape(self._state[1])
+        return np.asarray(values, np.float32).reshape(shape) if shape else np.float32(values[0])
 
     def reset_state(self):
         if self._state is not None:

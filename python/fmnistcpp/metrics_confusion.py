@@ -28,8 +28,9 @@ class _PrecisionRecall(Metric):
         return {"name": self.name, "dtype": self.dtype, "thresholds": self.init_thresholds,
                 "top_k": self.top_k, "class_id": self.class_id}
 
-    def _result_size(self, output_shape):
-        return len(_as_list(self.init_thresholds) or [None])
+    def _result_shape(self, output_shape):
+        n = len(_as_list(self.init_thresholds) or [None])
+        return (n,) if n > 1 else ()  # one threshold, even in a list, gives one number
 
 
 class Precision(_PrecisionRecall):
@@ -109,8 +110,8 @@ class FBetaScore(Metric):
     def get_config(self):
         return {"name": self.name, "dtype": self.dtype, **self._arguments()}
 
-    def _result_size(self, output_shape):
-        return int(output_shape[-1]) if self.average is None else 1
+    def _result_shape(self, output_shape):
+        return (int(output_shape[-1]),) if self.average is None else ()
 
 
 class F1Score(FBetaScore):

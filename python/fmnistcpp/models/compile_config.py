@@ -143,13 +143,25 @@ def resolve(output_names, loss, loss_weights, metrics, weighted_metrics,
 
 def log_names(targets, multi_output: bool) -> tuple:
     """(names of the per-target losses, names of the metrics in engine
-    order, how many numbers each metric has): Keras prefixes a
-    multi-output model's metrics with the output name and logs per-output
-    losses when there are several."""
+    order, each metric's result shape): Keras prefixes a multi-output
+    model's metrics with the output name, logs per-output losses when
+    there are several, and tells repeated names apart as
+    CompileMetrics.result does (name_1, ...; weighted_name for a weighted
+    metric that repeats an unweighted one)."""
     loss_names = [f"{t.output_name}_loss" for t in targets] if len(targets) > 1 else []
     prefix = (lambda t: f"{t.output_name}_") if multi_output else (lambda t: "")
-    pairs = [(t, m) for t in targets for m in t.metrics]
-    pairs += [(t, m) for t in targets for m in t.weighted_metrics]
-    metric_names = [prefix(t) + m.name for t, m in pairs]
-    sizes = [m._result_size(t.output_shape) for t, m in pairs]
-    return loss_names, metric_names, sizes
+    seen, names, shapes = {}, [], []
+    for weighted in (False, True):
+        for t in targets:
+            for m in (t.weighted_metrics if weighted else t.metrics):
+                name = prefix(t) + m.name
+                if name in seen and weighted:
+                    name = prefix(t) + "weighted_" + m.name
+                if name in seen:
+                    seen[name] += 1
+                    name = f"{name}_{seen[name] - 1}"
+                else:
+                    seen[name] = 1
+                names.append(name)
+                shapes.append(m._result_shape(t.output_shape))
+    return loss_names, names, shapes

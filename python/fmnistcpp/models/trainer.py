@@ -54,10 +54,10 @@ class Trainer:
                                                weighted_metrics,
                                                [tuple(o.shape[1:]) for o in self.outputs])
         self.compiled_metrics = [m for t in self._targets for m in t.metrics + t.weighted_metrics]
-        losses, names, sizes = compile_config.log_names(self._targets,
-                                                        len(self.output_names) > 1)
+        losses, names, shapes = compile_config.log_names(self._targets,
+                                                         len(self.output_names) > 1)
         self._loss_log_names, self._metric_log_names = losses, names
-        self._metric_log_sizes = sizes
+        self._metric_log_shapes = shapes
         metric_objs = [m for t in self._targets for m in t.metrics] + \
             [m for t in self._targets for m in t.weighted_metrics]
         self._metric_directions = {n: m.direction for n, m in zip(names, metric_objs)}
@@ -107,11 +107,12 @@ class Trainer:
         for name, v in zip(self._loss_log_names, raw["target_losses"]):
             logs[prefix + name] = float(v)
         values, at = raw["metrics"], 0
-        for name, size in zip(self._metric_log_names, self._metric_log_sizes):
+        for name, shape in zip(self._metric_log_names, self._metric_log_shapes):
             # A metric with several numbers (per class or threshold) logs an
             # array, as Keras does.
-            logs[prefix + name] = float(values[at]) if size == 1 else \
-                np.asarray(values[at:at + size], dtype=np.float32)
+            size = int(np.prod(shape))
+            logs[prefix + name] = np.asarray(values[at:at + size], dtype=np.float32) if shape \
+                else float(values[at])
             at += size
         return dict(sorted(logs.items()))  # Keras 3 orders the logs by name
 
