@@ -34,6 +34,7 @@ class CategoricalCrossentropy : public Loss {
 
  protected:
   void rows(const LossRows& b, float* values, float* grad, uint8_t* valid) const override;
+  bool batch_rule() const override { return has_ignore_; }  // the mean over kept rows
 
  private:
   bool sparse_;

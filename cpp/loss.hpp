@@ -54,6 +54,12 @@ class Loss {
     stripped_ = a;
   }
   bool input_is_logits() const { return logits_; }
+  // Whether the loss of a pass depends on how its samples are grouped into
+  // batches (a 'sum' or 'mean_with_sample_weight' reduction, a mask, a
+  // per-batch label rule): then it must see the caller's batches.
+  bool depends_on_batches() const {
+    return reduction_ != Reduction::sum_over_batch_size || batch_rule();
+  }
 
   // Returns the batch's reduced loss times n (so sums over batches divided
   // by the samples are Keras's epoch mean). When grad is not null it
@@ -81,6 +87,9 @@ class Loss {
   // d values[r] / d out[r, :]; valid[r] = 0 drops row r (Keras's mask on
   // the loss, from ignore_class), arriving all 1.
   virtual void rows(const LossRows& b, float* values, float* grad, uint8_t* valid) const = 0;
+  // Whether rows() applies a rule to the batch as a whole (a mask, hinge's
+  // label check).
+  virtual bool batch_rule() const { return false; }
 
   Config config_;
   bool logits_ = false;

@@ -21,6 +21,7 @@ template <class F>
 class MeanOfElements : public Loss {
  public:
   explicit MeanOfElements(Config config) : Loss(std::move(config)), f_(config_) {}
+  bool batch_rule() const override { return F::kBatchRule; }
 
  protected:
   void rows(const LossRows& b, float* values, float* grad, uint8_t*) const override {
@@ -46,6 +47,7 @@ class MeanOfElements : public Loss {
 
 // Terms with nothing to read from the config or the batch.
 struct Plain {
+  static constexpr bool kBatchRule = false;
   explicit Plain(Config&) {}
   Plain() = default;
 };
@@ -91,6 +93,7 @@ struct SquaredLogError : Plain {  // (log(max(p, eps) + 1) - log(max(y, eps) + 1
 };
 
 struct HuberTerm {  // 0.5 e^2 for |e| <= delta, else delta |e| - 0.5 delta^2
+  static constexpr bool kBatchRule = false;
   explicit HuberTerm(Config& c) : delta(static_cast<float>(c.number("delta", 1.0))) {}
   HuberTerm for_batch(const float*, int64_t) const { return *this; }
   float term(float p, float t, float* dp) const {
@@ -135,6 +138,7 @@ struct PoissonTerm : Plain {  // p - y log(p + eps)
 // hinge and squared_hinge: Keras maps labels to -1/1 when every label
 // the call sees (the batch, in fit) is 0 or 1.
 struct HingeTerm {
+  static constexpr bool kBatchRule = true;
   explicit HingeTerm(Config& c) : squared(c.owner() == "squared_hinge") {}
   HingeTerm for_batch(const float* y, int64_t count) const {
     HingeTerm h = *this;
