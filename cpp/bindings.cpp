@@ -523,6 +523,26 @@ PYBIND11_MODULE(_core, m) {
   m.def("layer_kinds", &layer_kinds);
   m.def("activation_names", &activation_names);
   m.def("first_non_finite", &first_non_finite);
+  m.def("loss_call", &loss_call);
+  m.def("check_loss", [](const std::string& kind, const py::dict& args) {
+    make_loss(kind, to_values(args));  // the loss's own argument checks
+  });
+  m.def("metric_values", &metric_values);
+  py::class_<Metric>(m, "Metric")
+      .def("update", [](Metric& mt, const py::handle& pred, const py::handle& labels,
+                        const py::handle& sw) {
+        ArrayBatch b = array_batch(pred, labels, sw);
+        mt.update(b.pred.data(), b.y, sw.is_none() ? nullptr : b.weights.data(), b.n, b.k);
+      })
+      .def("results", [](const Metric& mt) {
+        std::vector<double> out(mt.result_size());
+        mt.results(out.data());
+        return out;
+      })
+      .def("reset", &Metric::reset);
+  m.def("make_metric", [](const std::string& kind, const py::dict& args) {
+    return make_metric(kind, to_values(args));
+  });
 
   py::class_<Variable>(m, "Variable")
       .def_property_readonly("name", [](const Variable& v) { return v.param().name; })
@@ -550,26 +570,6 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("built", &Layer::built)
       .def_property_readonly("output_shape", &Layer::output_shape)
       .def("variables", &layer_variables);
-  m.def("loss_call", &loss_call);
-  m.def("check_loss", [](const std::string& kind, const py::dict& args) {
-    make_loss(kind, to_values(args));  // the loss's own argument checks
-  });
-  m.def("metric_values", &metric_values);
-  py::class_<Metric>(m, "Metric")
-      .def("update", [](Metric& mt, const py::handle& pred, const py::handle& labels,
-                        const py::handle& sw) {
-        ArrayBatch b = array_batch(pred, labels, sw);
-        mt.update(b.pred.data(), b.y, sw.is_none() ? nullptr : b.weights.data(), b.n, b.k);
-      })
-      .def("results", [](const Metric& mt) {
-        std::vector<double> out(mt.result_size());
-        mt.results(out.data());
-        return out;
-      })
-      .def("reset", &Metric::reset);
-  m.def("make_metric", [](const std::string& kind, const py::dict& args) {
-    return make_metric(kind, to_values(args));
-  });
   m.def("make_layer", [](const std::string& kind, const py::dict& args) {
     return make_layer(kind, to_values(args));
   });
