@@ -516,6 +516,8 @@ BAD = [
      lambda: _model().compile("adam", fmnistcpp.losses.SparseCategoricalCrossentropy(
          ignore_class=255)), NotImplementedError,
      [r"ignore_class=255", r"sample_weight=0", r"mean_with_sample_weight"]),
+    ("crossentropy_by_shape", lambda: _model().compile("adam", "CE"), NotImplementedError,
+     [r"'CE'", r"sparse_categorical_crossentropy", r"binary_crossentropy"]),
     ("unsupported_keras_loss", lambda: fmnistcpp.losses.get("dice"), NotImplementedError,
      [r"'dice'", r"binary_crossentropy"]),
     ("sparse_labels_for_3d_output",

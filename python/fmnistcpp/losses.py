@@ -381,6 +381,11 @@ def get(identifier) -> Loss:
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, str):
+        if identifier.lower() in ("crossentropy", "ce"):
+            raise NotImplementedError(
+                f"loss={identifier!r}: Keras picks the cross-entropy from the first batch's label "
+                "shape; name it: 'binary_crossentropy', 'sparse_categorical_crossentropy' or "
+                "'categorical_crossentropy'")
         if identifier in _UNSUPPORTED:
             raise NotImplementedError(f"the loss {identifier!r} is not supported; use "
                                       f"{_UNSUPPORTED[identifier]}")
