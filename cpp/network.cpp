@@ -222,10 +222,8 @@ void Network::losses(int64_t m, bool with_grad, EpochLogs& logs) {
   for (size_t ti = 0; ti < targets_.size(); ++ti) {
     Target& tg = targets_[ti];
     const int64_t k = shape_size(output_shape(tg.output));
-    const GradStep* step = nullptr;
-    if (with_grad)
-      for (const GradStep& s : plan_)
-        if (s.node < 0 && s.target == static_cast<int>(ti)) step = &s;
+    const GradStep* step =
+        with_grad && loss_step_[ti] >= 0 ? &plan_[loss_step_[ti]] : nullptr;
     float* grad = step ? slot(step->write_slot[0], no_inputs) : nullptr;
     // For loss weight 1 this is exactly 1/m, as Keras's mean.
     const float grad_scale = tg.weight * (1.f / static_cast<float>(m));
@@ -368,6 +366,9 @@ void Network::plan_backward(bool input_grads) {
     if (root(n.output) == n.output) free_slots.push_back(step.dst_slot);
     plan_.push_back(std::move(step));
   }
+  loss_step_.assign(targets_.size(), -1);
+  for (size_t i = 0; i < plan_.size(); ++i)
+    if (plan_[i].node < 0) loss_step_[plan_[i].target] = static_cast<int>(i);
   num_slots_ = count;
   planned_ = true;
   planned_input_grads_ = input_grads;

@@ -181,6 +181,7 @@ class Network {
   int prepared_threads_ = 0;  // the OpenMP thread count the primitives were made for
 
   std::vector<GradStep> plan_;
+  std::vector<int> loss_step_;  // per target: its step in plan_, or -1
   bool planned_ = false, planned_input_grads_ = false;
   int num_slots_ = 0;
 };
