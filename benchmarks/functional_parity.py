@@ -1,5 +1,8 @@
-import sys, numpy as np, keras, fmnistcpp
-sys.path.insert(0, "/work/main/tests")
+"""Max differences between fmnistcpp and Keras on the functional graphs of
+tests/test_functional.py (docs/RESULTS.md, issue 11)."""
+import os, sys
+import numpy as np, keras, fmnistcpp
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 import test_functional as tf_
 from conftest import copy_weights
 rows = []
