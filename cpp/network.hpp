@@ -135,6 +135,9 @@ class Network {
   };
 
   int64_t check_pass(const PassData& data, int64_t batch_size, bool labelled) const;
+  static PassData unlabelled(const std::vector<InputArray>& x, int64_t n);
+  // Floats of all tensors of one sample: what a row of inference holds.
+  int64_t floats_per_row() const;
   // Per batch, under the engine lock: buffers, primitives and per-layer
   // state for this network (layers may have served another one since).
   void reserve_batch(int64_t batch, bool with_backward);

@@ -107,6 +107,19 @@ int64_t Network::check_pass(const PassData& data, int64_t batch_size, bool label
   return data.n;
 }
 
+PassData Network::unlabelled(const std::vector<InputArray>& x, int64_t n) {
+  PassData data;
+  data.x = x;
+  data.n = n;
+  return data;
+}
+
+int64_t Network::floats_per_row() const {
+  int64_t per_row = 0;
+  for (const Shape& s : tensor_shape_) per_row += shape_size(s);
+  return per_row;
+}
+
 // Batches in a pass of n rows: ceil(n / batch_size) without overflow.
 static int64_t batch_count(int64_t n, int64_t batch_size) {
   return n / batch_size + (n % batch_size != 0);
@@ -182,7 +195,7 @@ EpochLogs Network::evaluate(const PassData& data, int64_t batch_size, const Prog
     reset_metrics();
     // The weights do not change during evaluation: their penalty is one number.
     weight_penalty = penalty(false);
-    for (auto& s : tensor_shape_) per_row += shape_size(s);
+    per_row = floats_per_row();
   }
   const int64_t rows = inference_rows(batch_size, n, per_row);
   const int64_t num_batches = batch_count(n, batch_size);
@@ -210,16 +223,11 @@ void Network::predict(const std::vector<InputArray>& x, int64_t n, int64_t batch
                       uint64_t seed) {
   EngineGuard guard;     // first: signals blocked, threads fit to this process
   FlushDenormals flush;  // as TensorFlow computes
-  PassData data;
-  data.x = x;
-  data.n = n;
-  check_pass(data, batch_size, false);
+  check_pass(unlabelled(x, n), batch_size, false);
   if (out.size() != outputs_.size())
     throw std::invalid_argument("predict: " + std::to_string(out.size()) + " output buffers for " +
                                 std::to_string(outputs_.size()) + " outputs");
-  int64_t per_row = 0;
-  for (auto& s : tensor_shape_) per_row += shape_size(s);
-  const int64_t rows = inference_rows(batch_size, n, per_row);
+  const int64_t rows = inference_rows(batch_size, n, floats_per_row());
   const int64_t num_batches = batch_count(n, batch_size);
   EpochLogs logs;
   for (int64_t start = 0, chunk = 0; start < n; start += rows, ++chunk) {
@@ -262,10 +270,7 @@ std::vector<std::vector<float>> Network::tensor_values(const std::vector<InputAr
                                                        int64_t n) {
   EngineGuard guard;     // first: signals blocked, threads fit to this process
   FlushDenormals flush;  // as TensorFlow computes
-  PassData data;
-  data.x = x;
-  data.n = n;
-  check_pass(data, n, false);
+  check_pass(unlabelled(x, n), n, false);
   EngineLock lock(engine_mutex());
   reserve_batch(n, false);
   load_inputs(x, 0, n, nullptr);
