@@ -80,8 +80,14 @@ static bool taps(int64_t ox, int64_t oy, const float* m, const ImageGeometry& g,
   const float in_y = m[3] * fx + m[4] * fy + m[5];
   const float x = map_coordinate(in_x, g.width, g.fill);
   const float y = map_coordinate(in_y, g.height, g.fill);
-  // Only the constant mode leaves coordinates outside; the pixel is then fill.
-  if (!(x >= 0) || x > g.width - 1 || !(y >= 0) || y > g.height - 1) return false;
+  // Coordinates outside the image (left there by the constant mode only)
+  // read fill_value tap by tap, as TensorFlow 2.21's kernel does: an edge
+  // pixel half outside blends the image with fill_value. (Some versions of
+  // the kernel fill the whole pixel instead; tests/test_augmentation.py
+  // pins the behaviour of the installed TensorFlow.)
+  // Far outside (or NaN) every tap is fill_value; stop before the integer
+  // casts below overflow.
+  if (!(std::fabs(x) < 1e9f && std::fabs(y) < 1e9f)) return false;
   auto index = [&](int64_t yy, int64_t xx) -> int64_t {
     return (0 <= yy && yy < g.height && 0 <= xx && xx < g.width) ? yy * g.width + xx : -1;
   };

@@ -44,21 +44,31 @@ Normalization::Normalization(Config config) : Layer(std::move(config)) {
                                 python_repr(config_.values().at("mean")) + " and variance=" +
                                 python_repr(config_.values().at("variance")));
   given_ = has_mean;
-  if (config_.has("mean_shape")) {
-    for (double d : config_.numbers("mean_shape", {})) mean_shape_.push_back(int64_t(d));
-    config_.set("mean_shape", mean_shape_);
-  } else {
-    config_.none_only("mean_shape", "");
-    mean_shape_ = given_ && mean_values_.size() != 1
-                      ? std::vector<int64_t>{static_cast<int64_t>(mean_values_.size())}
-                      : std::vector<int64_t>{};
-  }
+  // The shapes the values were given in (Python passes np.shape of each).
+  auto shape_of = [&](const std::string& key, const std::vector<double>& values) {
+    std::vector<int64_t> shape;
+    if (!config_.has(key)) {
+      config_.none_only(key, "");
+      if (values.size() != 1) shape.push_back(static_cast<int64_t>(values.size()));
+      return shape;
+    }
+    for (double d : config_.numbers(key, {})) {
+      if (!(d >= 0) || d != std::floor(d))
+        throw std::invalid_argument("Normalization " + key + " must be a tuple of sizes");
+      shape.push_back(static_cast<int64_t>(d));
+    }
+    config_.set(key, shape);
+    return shape;
+  };
+  mean_shape_ = shape_of("mean_shape", mean_values_);
+  const std::vector<int64_t> variance_shape = shape_of("variance_shape", variance_values_);
+  if (given_ && variance_shape != mean_shape_)
+    throw std::invalid_argument("When setting values directly, `mean` and `variance` must have "
+                                "the same shape. Received: mean shape " + shape_str(mean_shape_) +
+                                " and variance shape " + shape_str(variance_shape));
   if (given_) {
     int64_t count = 1;
-    for (int64_t d : mean_shape_) {
-      if (d < 0) throw std::invalid_argument("Normalization mean_shape must be non-negative");
-      count = checked_mul(count, d, "the mean");
-    }
+    for (int64_t d : mean_shape_) count = checked_mul(count, d, "the mean");
     if (static_cast<int64_t>(mean_values_.size()) != count ||
         variance_values_.size() != mean_values_.size())
       throw std::invalid_argument(
