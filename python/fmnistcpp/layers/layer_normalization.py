@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import warnings
 
-from .. import initializers, regularizers
-from .layer import Layer, reject_unsupported
+from .. import constraints, initializers, regularizers
+from .layer import Layer
 
 
 class LayerNormalization(Layer):
@@ -22,6 +22,8 @@ class LayerNormalization(Layer):
         center: learn `beta`. scale: learn `gamma`.
         beta_initializer, gamma_initializer: Keras's initializers.
         beta_regularizer, gamma_regularizer: L1 / L2 / L1L2.
+        beta_constraint, gamma_constraint: MaxNorm, NonNeg, UnitNorm,
+            MinMaxNorm (applied after each optimizer step).
         rms_scaling: Keras's deprecated flag: out = x / sqrt(var + eps) *
             gamma (no centring, no beta); Keras warns that it scales by the
             variance, not the root mean square, and so does this layer.
@@ -49,14 +51,12 @@ class LayerNormalization(Layer):
         if not isinstance(axis, (int, list, tuple)) or isinstance(axis, bool):
             raise TypeError("Expected an int or a list/tuple of ints for the argument 'axis', "
                             f"but received: {axis!r}")
-        reject_unsupported("LayerNormalization", beta_constraint=beta_constraint,
-                           gamma_constraint=gamma_constraint)
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = None
-        self.gamma_constraint = None
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self._engine_config = dict(axis=list(axis) if isinstance(axis, tuple) else axis,
                                    epsilon=epsilon, center=center, scale=scale,
                                    rms_scaling=bool(rms_scaling))
@@ -68,6 +68,7 @@ class LayerNormalization(Layer):
             gamma_initializer=initializers.serialize(self.gamma_initializer),
             beta_regularizer=regularizers.serialize(self.beta_regularizer),
             gamma_regularizer=regularizers.serialize(self.gamma_regularizer),
-            beta_constraint=None, gamma_constraint=None,
+            beta_constraint=constraints.serialize(self.beta_constraint),
+            gamma_constraint=constraints.serialize(self.gamma_constraint),
         )
         return config
