@@ -71,15 +71,13 @@ class L1L2(Regularizer):
         return {"l1": self.l1, "l2": self.l2}
 
 
+# Keras 3 exports the classes under these names too; keras.regularizers.l1_l2
+# is L1L2 with its 0.0 defaults (tf.keras 2's function defaulted to 0.01).
 l1 = L1
 l2 = L2
+l1_l2 = L1L2
 
-
-def l1_l2(l1=0.01, l2=0.01):  # noqa: F811 (Keras's function has these defaults)
-    return L1L2(l1=l1, l2=l2)
-
-
-_BY_NAME = {"l1": L1, "l2": L2, "l1_l2": l1_l2, "l1l2": L1L2}
+_BY_NAME = {"l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2}
 
 
 def get(identifier):
@@ -91,8 +89,11 @@ def get(identifier):
     if isinstance(identifier, dict):
         cls = _BY_NAME.get(str(identifier.get("class_name", "")).lower())
         if cls is not None:
-            config = identifier.get("config", {}) or {}
-            return (L1L2 if cls is l1_l2 else cls).from_config(config)
+            return cls.from_config(identifier.get("config", {}) or {})
+    # A real Keras L1 / L2 / L1L2 (code that imported it from Keras): from its config.
+    if type(identifier).__name__.lower() in _BY_NAME and hasattr(identifier, "get_config") and \
+            type(identifier).__module__.startswith(("keras", "tf_keras", "tensorflow")):
+        return _BY_NAME[type(identifier).__name__.lower()].from_config(identifier.get_config())
     if callable(identifier) or isinstance(identifier, (str, dict, Regularizer)):
         raise NotImplementedError(
             f"regularizer {identifier!r} is not supported (the engine computes L1 and L2 "

@@ -29,7 +29,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from .. import _core, _random, regularizers
+from .. import _core, _random, initializers, regularizers
 from ..backend import arrays as data
 from ..backend.tensor import TRACE_TRAINING, KerasTensor, Node, eager, flatten
 from ..backend.variable import Variable
@@ -177,7 +177,9 @@ class Layer(metaclass=_LayerMeta):
         for v in self._variables:
             attr = self._initializers.get(v.name)
             if attr is not None:
-                v.assign(getattr(self, attr)(v.shape))
+                # None: glorot_uniform, as Keras's add_weight for a float weight
+                init = getattr(self, attr) or initializers.GlorotUniform()
+                v.assign(init(v.shape))
             reg = getattr(self, self._regularizers[v.name], None) \
                 if v.name in self._regularizers else None
             if reg is not None:
