@@ -1,5 +1,5 @@
-"""Weight regularizers with Keras's names: L1, L2, L1L2 (and 'l1', 'l2',
-'l1_l2'). The C++ training loop adds `l1 * sum|w| + l2 * sum(w**2)` of
+"""Weight regularizers with Keras's names: L1, L2, L1L2 (and l1, l2,
+l1_l2 for the classes; 'l1', 'l2', 'l1l2' as strings, as Keras 3). The C++ training loop adds `l1 * sum|w| + l2 * sum(w**2)` of
 each trainable weight to the loss (training and evaluate, as Keras's
 compute_loss adds `model.losses`) and `l1 * sign(w) + 2 * l2 * w` to its
 gradient; these objects carry the factors."""
@@ -77,13 +77,20 @@ l1 = L1
 l2 = L2
 l1_l2 = L1L2
 
-_BY_NAME = {"l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2}
+# The names Keras 3's get() takes (class names and their snake case: 'l1l2',
+# not 'l1_l2'), compared lower-case; config dicts name the class.
+_BY_NAME = {"l1": L1, "l2": L2, "l1l2": L1L2}
 
 
 def get(identifier):
-    """None, a regularizer object, 'l1' / 'l2' / 'l1_l2', or a Keras config dict."""
+    """None, a regularizer object, 'l1' / 'l2' / 'l1l2', or a Keras config dict."""
     if identifier is None or type(identifier) in (L1, L2, L1L2):
         return identifier
+    if isinstance(identifier, str) and identifier.lower() == "l1_l2":
+        # Keras 3 cannot interpret it either; tf.keras 2 read it as 0.01 each.
+        raise ValueError("Could not interpret regularizer identifier: 'l1_l2' (Keras 3 names it "
+                         "'l1l2', which is L1L2(l1=0.0, l2=0.0); tf.keras 2's 'l1_l2' was "
+                         "L1L2(l1=0.01, l2=0.01): pass that object)")
     if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
         return _BY_NAME[identifier.lower()]()
     if isinstance(identifier, dict):
@@ -98,7 +105,7 @@ def get(identifier):
         raise NotImplementedError(
             f"regularizer {identifier!r} is not supported (the engine computes L1 and L2 "
             "penalties, not Python regularizers); supported: fmnistcpp.regularizers.L1 / L2 / "
-            "L1L2 and 'l1', 'l2', 'l1_l2'"
+            "L1L2 and 'l1', 'l2', 'l1l2'"
         )
     raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
 
