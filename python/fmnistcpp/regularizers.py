@@ -1,8 +1,9 @@
-"""Weight regularizers with Keras's names: L1, L2, L1L2 (and l1, l2,
-l1_l2 for the classes; 'l1', 'l2', 'l1l2' as strings, as Keras 3). The C++ training loop adds `l1 * sum|w| + l2 * sum(w**2)` of
-each trainable weight to the loss (training and evaluate, as Keras's
-compute_loss adds `model.losses`) and `l1 * sign(w) + 2 * l2 * w` to its
-gradient; these objects carry the factors."""
+"""Weight regularizers with Keras's names: L1, L2, L1L2 (also as l1, l2,
+l1_l2; the strings 'l1', 'l2', 'l1l2', as Keras 3). The C++ training loop
+adds `l1 * sum|w| + l2 * sum(w**2)` of each trainable weight to the loss
+(training and evaluate, as Keras's compute_loss adds `model.losses`) and
+`l1 * sign(w) + 2 * l2 * w` to its gradient; these objects carry the
+factors. As a layer's activity_regularizer they penalise its output."""
 
 from __future__ import annotations
 
