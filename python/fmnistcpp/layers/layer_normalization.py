@@ -40,8 +40,8 @@ class LayerNormalization(Layer):
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
-                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
-        rms_scaling = kwargs.pop("rms_scaling", False)
+                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
+                 rms_scaling=False, **kwargs):
         if rms_scaling:
             warnings.warn("You passed `rms_scaling=True`, which is deprecated. This argument "
                           "incorrectly scales the input by the variance, not the root mean "
