@@ -306,7 +306,7 @@ def _snake(name):
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-_CLASSES = (Constant, Identity, Ones, STFT, Zeros, GlorotNormal, GlorotUniform, HeNormal,
+_CLASSES = (Initializer, Constant, Identity, Ones, STFT, Zeros, GlorotNormal, GlorotUniform, HeNormal,
             HeUniform, LecunNormal, LecunUniform, Orthogonal, RandomNormal, RandomUniform,
             TruncatedNormal, VarianceScaling)
 # Keras's ALL_OBJECTS_DICT: class names, their snake case, and the aliases.
@@ -358,17 +358,23 @@ def get(identifier):
     keras_class = type(identifier).__name__
     if type(identifier).__module__.startswith(("keras", "tf_keras", "tensorflow")) and \
             keras_class in _BY_NAME and hasattr(identifier, "get_config"):
-        return _BY_NAME[keras_class].from_config(_plain_config(identifier.get_config()))
+        return _BY_NAME[keras_class].from_config(_plain_config(identifier))
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
 
 
-def _plain_config(config):
-    """A Keras object's config with its serialized seeds / arrays as values."""
-    out = dict(config)
+def _plain_config(obj):
+    """A Keras initializer's config, with its serialized seed as a value and
+    the arguments its get_config leaves out (Identity's gain) from the object."""
+    import inspect
+
+    out = dict(obj.get_config())
     if isinstance(out.get("seed"), dict):
         out["seed"] = (out["seed"].get("config") or {}).get("seed")
+    for name in inspect.signature(_BY_NAME[type(obj).__name__].__init__).parameters:
+        if name not in out and name != "self" and hasattr(obj, name):
+            out[name] = getattr(obj, name)
     return out
 
 
