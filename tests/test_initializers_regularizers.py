@@ -455,3 +455,11 @@ def test_keras_objects_are_converted_not_refused():
     assert layer.kernel_regularizer.l2 == pytest.approx(0.03)
     assert isinstance(layer.kernel_initializer, fmnistcpp.initializers.HeNormal)
     assert layer.kernel_initializer.seed == 1
+
+
+def test_orthogonal_regularizer_says_what_to_use():
+    for identifier in (keras.regularizers.OrthogonalRegularizer(factor=0.01),
+                       "orthogonal_regularizer",
+                       {"class_name": "OrthogonalRegularizer", "config": {"factor": 0.01}}):
+        with pytest.raises(NotImplementedError, match="L1 / L2 / L1L2"):
+            fmnistcpp.layers.Dense(3, kernel_regularizer=identifier)
