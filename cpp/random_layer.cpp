@@ -35,7 +35,8 @@ std::pair<double, double> base_factor(Config& config, const std::string& key, do
     lower = std::min(f[0], f[1]);
     upper = std::max(f[0], f[1]);
   } else {
-    if (f[0] < lo || f[0] > hi) throw std::invalid_argument(error + "Received: " + key + "=" + given);
+    if (f[0] < lo || f[0] > hi)
+      throw std::invalid_argument(error + "Received: " + key + "=" + given);
     upper = std::fabs(f[0]);
     lower = std::max(-upper, lo);
   }

@@ -453,7 +453,7 @@ def _plain(v):
     return v
 
 
-# --- bad arguments ---------------------------------------------------------------------------------
+# --- bad arguments -----------------------------------------------------------------------------
 BAD = [
     ("LayerNormalization", dict(axis="last"), IMAGE, TypeError, "int or a list"),
     ("LayerNormalization", dict(axis=4), IMAGE, ValueError, "out of bounds"),

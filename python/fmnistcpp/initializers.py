@@ -214,7 +214,8 @@ def _scaling(name, scale, mode, distribution):
                     "output_axes": self.output_axes}
 
     Scaled.__name__ = Scaled.__qualname__ = name
-    Scaled.__doc__ = f"VarianceScaling(scale={scale}, mode={mode!r}, distribution={distribution!r})."
+    Scaled.__doc__ = (f"VarianceScaling(scale={scale}, mode={mode!r}, "
+                      f"distribution={distribution!r}).")
     return Scaled
 
 
@@ -306,8 +307,8 @@ def _snake(name):
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-_CLASSES = (Initializer, Constant, Identity, Ones, STFT, Zeros, GlorotNormal, GlorotUniform, HeNormal,
-            HeUniform, LecunNormal, LecunUniform, Orthogonal, RandomNormal, RandomUniform,
+_CLASSES = (Initializer, Constant, Identity, Ones, STFT, Zeros, GlorotNormal, GlorotUniform,
+            HeNormal, HeUniform, LecunNormal, LecunUniform, Orthogonal, RandomNormal, RandomUniform,
             TruncatedNormal, VarianceScaling)
 # Keras's ALL_OBJECTS_DICT: class names, their snake case, and the aliases.
 _BY_NAME = {cls.__name__: cls for cls in _CLASSES}
