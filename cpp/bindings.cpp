@@ -482,6 +482,10 @@ PYBIND11_MODULE(_core, m) {
           v.param().l2 = static_cast<float>(l2);
         });
       })
+      .def("set_constraint", [](const Variable& v, const std::string& kind, double min_value,
+                                double max_value, double rate, const std::vector<int64_t>& axes) {
+        locked([&] { set_constraint(v.param(), kind, min_value, max_value, rate, axes); });
+      })
       .def("same_as", [](const Variable& a, const Variable& b) { return &a.param() == &b.param(); });
 
   py::class_<Layer, LayerPtr>(m, "Layer")
@@ -493,7 +497,18 @@ PYBIND11_MODULE(_core, m) {
       })
       .def_property_readonly("built", &Layer::built)
       .def_property_readonly("output_shape", &Layer::output_shape)
-      .def("variables", &layer_variables);
+      .def("variables", &layer_variables)
+      .def("set_activity_regularizer", [](const LayerPtr& l, double l1, double l2) {
+        if (!(l1 >= 0 && l2 >= 0 && std::isfinite(l1) && std::isfinite(l2)))
+          throw std::invalid_argument("regularization factors must be finite numbers >= 0");
+        if ((l1 != 0 || l2 != 0) && l->is_view())
+          throw not_implemented("activity_regularizer on " + l->kind() + " is not supported; put "
+                                "it on the layer before (the values are the same)");
+        locked([&] {
+          l->activity_l1 = static_cast<float>(l1);
+          l->activity_l2 = static_cast<float>(l2);
+        });
+      });
   m.def("make_layer", [](const std::string& kind, const py::dict& args) {
     return make_layer(kind, to_values(args));
   });

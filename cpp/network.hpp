@@ -155,6 +155,7 @@ class Network {
   // Softmax/sigmoid that a loss took over, put back for outputs.
   void finish_output(size_t o, int64_t m, float* dst) const;
   double penalty(bool add_grad);
+  double activity_penalty(int64_t m) const;
   void reset_metrics();
   void read_metrics(EpochLogs& logs) const;
   EpochLogs new_logs() const;

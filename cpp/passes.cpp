@@ -159,6 +159,7 @@ EpochLogs Network::fit_epoch(const PassData& data, int64_t batch_size, bool shuf
       backward({});
       logs.loss_sum += penalty(true) * m;  // the batch's mean loss gains it once
       optimizer_->step();
+      for (Param* p : trainable_) apply_constraint(*p);  // as Keras, after the step
       read_metrics(logs);
     }
     logs.samples += m;

@@ -18,6 +18,7 @@ from . import (  # noqa: E402
     activations,
     backend,
     callbacks,
+    constraints,
     datasets,
     initializers,
     layers,
@@ -34,7 +35,8 @@ from .models import Model, Sequential  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
-    "Input", "Model", "Sequential", "activations", "backend", "callbacks", "datasets", "initializers",
+    "Input", "Model", "Sequential", "activations", "backend", "callbacks", "constraints", "datasets",
+    "initializers",
     "layers", "losses", "metrics", "models", "optimizers", "regularizers", "utils",
     "__version__",
 ]

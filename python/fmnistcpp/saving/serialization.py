@@ -313,7 +313,7 @@ def layer_from_keras(spec: dict, where="the file"):
     if "activation" in config:
         config["activation"] = _activation_name(config["activation"])
     accepted = set(inspect.signature(cls.__init__).parameters) | {
-        "name", "input_shape", "trainable", "batch_input_shape"}
+        "name", "input_shape", "trainable", "batch_input_shape", "activity_regularizer"}
     accepted.discard("kwargs")
     kwargs = {}
     for key, value in config.items():
