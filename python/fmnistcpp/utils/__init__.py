@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import _random
 from .progbar import Progbar
+from .py_dataset import PyDataset, Sequence
 
 
 def to_categorical(x, num_classes=None):
@@ -67,4 +68,4 @@ def get_num_threads() -> int:
     return int(_core.get_num_threads())
 
 
-__all__ = ["Progbar", "get_num_threads", "set_num_threads", "set_random_seed", "to_categorical"]
+__all__ = ["Progbar", "PyDataset", "Sequence", "get_num_threads", "set_num_threads", "set_random_seed", "to_categorical"]
