@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import _random
 from .progbar import Progbar
+from .image_utils import array_to_img, img_to_array, load_img, save_img
 from .py_dataset import PyDataset, Sequence
 
 
@@ -68,4 +69,5 @@ def get_num_threads() -> int:
     return int(_core.get_num_threads())
 
 
-__all__ = ["Progbar", "PyDataset", "Sequence", "get_num_threads", "set_num_threads", "set_random_seed", "to_categorical"]
+__all__ = ["Progbar", "PyDataset", "Sequence", "array_to_img", "img_to_array", "load_img",
+           "save_img", "get_num_threads", "set_num_threads", "set_random_seed", "to_categorical"]
