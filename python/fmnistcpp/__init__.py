@@ -18,6 +18,7 @@ from . import (  # noqa: E402
     activations,
     backend,
     callbacks,
+    config,
     datasets,
     initializers,
     layers,
@@ -35,7 +36,7 @@ from .models import Model, Sequential  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
-    "Input", "Model", "Sequential", "activations", "backend", "callbacks", "datasets", "initializers",
+    "Input", "Model", "Sequential", "activations", "backend", "callbacks", "config", "datasets", "initializers",
     "layers", "losses", "metrics", "models", "optimizers", "preprocessing", "regularizers", "utils",
     "__version__",
 ]
