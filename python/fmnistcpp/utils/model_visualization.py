@@ -29,8 +29,8 @@ def _shape(tensors):
         value = tensors() if callable(tensors) else tensors
     except (AttributeError, ValueError):
         return "?"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(str(tuple(t.shape)) for t in value) if value else "?"
+    if isinstance(value, (list, tuple)):  # Keras prints the list of shapes
+        return str([tuple(t.shape) for t in value])
     return str(tuple(value.shape))
 
 
