@@ -359,6 +359,30 @@ py::list predict(Network& net, const py::list& xs, int64_t batch_size, const py:
   return outs;
 }
 
+// Batch-at-a-time passes (streaming.cpp): `logs` are the running sums of
+// the pass, kept by Python between batches; returns them as fit_epoch does.
+py::dict train_batch(Network& net, EpochLogs& logs, const py::list& xs, const py::list& ys,
+                     const py::object& sw, uint64_t seed, int64_t batch) {
+  std::vector<py::array> keep;
+  PassData data = pass_data(net, xs, ys, sw, keep);
+  {
+    py::gil_scoped_release release;
+    net.train_batch(data, seed, batch, logs);
+  }
+  return logs_dict(logs);
+}
+
+py::dict test_batch(Network& net, EpochLogs& logs, const py::list& xs, const py::list& ys,
+                    const py::object& sw) {
+  std::vector<py::array> keep;
+  PassData data = pass_data(net, xs, ys, sw, keep);
+  {
+    py::gil_scoped_release release;
+    net.test_batch(data, logs);
+  }
+  return logs_dict(logs);
+}
+
 py::tuple loss_and_gradients(Network& net, const py::list& xs, const py::list& ys,
                              const py::object& sw, bool training, uint64_t seed) {
   std::vector<py::array> keep;
@@ -513,6 +537,8 @@ PYBIND11_MODULE(_core, m) {
     return make_layer(kind, to_values(args));
   });
 
+  py::class_<EpochLogs>(m, "EpochLogs").def("dict", &logs_dict);
+
   py::class_<Network>(m, "Network")
       .def(py::init<std::vector<Shape>>(), py::arg("input_shapes"))
       .def("add", [](Network& n, const LayerPtr& layer, std::vector<int> inputs) {
@@ -537,6 +563,14 @@ PYBIND11_MODULE(_core, m) {
            py::arg("sample_weight") = py::none(), py::arg("training") = false,
            py::arg("seed") = 0)
       .def("tensor_values", &tensor_values)
+      .def("begin_stream", [](Network& n) {
+        py::gil_scoped_release release;
+        return n.begin_stream();
+      })
+      .def("train_batch", &train_batch, py::arg("logs"), py::arg("x"), py::arg("y"),
+           py::arg("sample_weight"), py::arg("seed"), py::arg("batch"))
+      .def("test_batch", &test_batch, py::arg("logs"), py::arg("x"), py::arg("y"),
+           py::arg("sample_weight"))
       .def_property(
           "learning_rate",
           [](Network& n) { return locked([&] { return n.optimizer().learning_rate(); }); },

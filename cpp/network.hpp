@@ -108,6 +108,15 @@ class Network {
                const std::vector<float*>& out, const ProgressFn& progress,
                bool training = false, uint64_t seed = 0);
 
+  // Batch-at-a-time passes (streaming.cpp), for batches Python produces one
+  // at a time: begin_stream() resets the metrics and returns empty sums;
+  // train_batch / test_batch run one batch of all data.n rows, as one
+  // iteration of fit_epoch (batch number `batch` of an epoch seeded `seed`)
+  // or evaluate, adding to `logs`.
+  EpochLogs begin_stream();
+  void train_batch(const PassData& data, uint64_t seed, int64_t batch, EpochLogs& logs);
+  void test_batch(const PassData& data, EpochLogs& logs);
+
   // For tests: one batch of all n rows; fills every trainable parameter's
   // grad with d(loss)/d(param) and each non-null input_grads[i] with d/dx_i.
   double loss_and_gradients(const PassData& data, bool training, uint64_t seed,
@@ -157,6 +166,7 @@ class Network {
   double penalty(bool add_grad);
   double activity_penalty(int64_t m) const;
   void reset_metrics();
+  void check_stream(const EpochLogs& logs) const;
   void read_metrics(EpochLogs& logs) const;
   EpochLogs new_logs() const;
 
