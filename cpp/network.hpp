@@ -167,6 +167,14 @@ class Network {
   double activity_penalty(int64_t m) const;
   void reset_metrics();
   void check_stream(const EpochLogs& logs) const;
+  // One optimizer step on m rows (gathered through `rows`, or rows [0, m)),
+  // and one evaluation batch on rows [start, start + m); each under the
+  // engine lock, adding to logs.
+  void train_step(const PassData& data, const int64_t* rows, int64_t m, uint64_t seed,
+                  EpochLogs& logs);
+  void test_step(const PassData& data, int64_t start, int64_t m, double weight_penalty,
+                 EpochLogs& logs);
+  static uint64_t batch_seed(uint64_t seed, int64_t b);
   void read_metrics(EpochLogs& logs) const;
   EpochLogs new_logs() const;
 

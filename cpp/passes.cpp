@@ -120,6 +120,46 @@ int64_t Network::floats_per_row() const {
   return per_row;
 }
 
+void Network::train_step(const PassData& data, const int64_t* rows, int64_t m, uint64_t seed,
+                         EpochLogs& logs) {
+  {
+    EngineLock lock(engine_mutex());
+    if (!planned_ || planned_input_grads_) plan_backward(false);
+    reserve_batch(m, true);
+    load_inputs(data.x, 0, m, rows);
+    load_labels(data, 0, m, rows);
+    forward(kTrain, seed);
+    losses(m, true, logs);
+    backward({});
+    logs.loss_sum += penalty(true) * m;  // the batch's mean loss gains it once
+    optimizer_->step();
+    for (Param* p : trainable_) apply_constraint(*p);  // as Keras, after the step
+    read_metrics(logs);
+  }
+  logs.samples += m;
+  logs.batches += 1;
+}
+
+void Network::test_step(const PassData& data, int64_t start, int64_t m, double weight_penalty,
+                        EpochLogs& logs) {
+  {
+    EngineLock lock(engine_mutex());
+    reserve_batch(m, false);
+    load_inputs(data.x, start, m, nullptr);
+    load_labels(data, start, m, nullptr);
+    forward(kInfer, 0);
+    losses(m, false, logs);
+    logs.loss_sum += weight_penalty * m;
+    read_metrics(logs);
+  }
+  logs.samples += m;
+  logs.batches += 1;
+}
+
+// The seed of batch b of an epoch seeded `seed` (dropout masks and other
+// per-batch randomness): the same for arrays and for batch-at-a-time data.
+uint64_t Network::batch_seed(uint64_t seed, int64_t b) { return mix64(seed + 0x5eed + uint64_t(b)); }
+
 // Batches in a pass of n rows: ceil(n / batch_size) without overflow.
 static int64_t batch_count(int64_t n, int64_t batch_size) {
   return n / batch_size + (n % batch_size != 0);
@@ -148,22 +188,7 @@ EpochLogs Network::fit_epoch(const PassData& data, int64_t batch_size, bool shuf
   for (int64_t b = 0; b < num_batches; ++b) {
     const int64_t start = b * batch_size;
     const int64_t m = std::min(batch_size, n - start);
-    {
-      EngineLock lock(engine_mutex());
-      if (!planned_ || planned_input_grads_) plan_backward(false);
-      reserve_batch(m, true);
-      load_inputs(data.x, 0, m, order.data() + start);
-      load_labels(data, 0, m, order.data() + start);
-      forward(kTrain, mix64(seed + 0x5eed + uint64_t(b)));
-      losses(m, true, logs);
-      backward({});
-      logs.loss_sum += penalty(true) * m;  // the batch's mean loss gains it once
-      optimizer_->step();
-      for (Param* p : trainable_) apply_constraint(*p);  // as Keras, after the step
-      read_metrics(logs);
-    }
-    logs.samples += m;
-    logs.batches = b + 1;
+    train_step(data, order.data() + start, m, batch_seed(seed, b), logs);
     if (progress && progress(b + 1, num_batches, logs)) break;
   }
   return logs;
@@ -202,17 +227,7 @@ EpochLogs Network::evaluate(const PassData& data, int64_t batch_size, const Prog
   const int64_t num_batches = batch_count(n, batch_size);
   for (int64_t start = 0; start < n; start += rows) {
     const int64_t m = std::min(rows, n - start);
-    {
-      EngineLock lock(engine_mutex());
-      reserve_batch(m, false);
-      load_inputs(data.x, start, m, nullptr);
-      load_labels(data, start, m, nullptr);
-      forward(kInfer, 0);
-      losses(m, false, logs);
-      logs.loss_sum += weight_penalty * m;
-      read_metrics(logs);
-    }
-    logs.samples += m;
+    test_step(data, start, m, weight_penalty, logs);
     logs.batches = batch_count(start + m, batch_size);
     if (progress && progress(logs.batches, num_batches, logs)) break;
   }

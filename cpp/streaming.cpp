@@ -5,9 +5,9 @@
 // their own state in the network), so an epoch's logs are the same means
 // Keras reports and fit_epoch computes.
 #include "denormals.hpp"
+#include "engine_guard.hpp"
 #include "engine_lock.hpp"
 #include "network.hpp"
-#include "random.hpp"
 
 #include <stdexcept>
 
@@ -28,44 +28,24 @@ void Network::check_stream(const EpochLogs& logs) const {
 }
 
 void Network::train_batch(const PassData& data, uint64_t seed, int64_t batch, EpochLogs& logs) {
+  EngineGuard guard;     // first: signals blocked, threads fit to this process
   FlushDenormals flush;  // as TensorFlow computes
   const int64_t m = check_pass(data, data.n, true);
   check_stream(logs);
-  {
-    EngineLock lock(engine_mutex());
-    if (!planned_ || planned_input_grads_) plan_backward(false);
-    reserve_batch(m, true);
-    load_inputs(data.x, 0, m, nullptr);
-    load_labels(data, 0, m, nullptr);
-    // The seed fit_epoch gives batch `batch` of an epoch seeded `seed`:
-    // the same batches as arrays draw the same dropout masks.
-    forward(ForwardMode{true, true}, mix64(seed + 0x5eed + uint64_t(batch)));
-    losses(m, true, logs);
-    backward({});
-    logs.loss_sum += penalty(true) * m;  // the batch's mean loss gains it once
-    optimizer_->step();
-    read_metrics(logs);
-  }
-  logs.samples += m;
-  logs.batches += 1;
+  train_step(data, nullptr, m, batch_seed(seed, batch), logs);
 }
 
 void Network::test_batch(const PassData& data, EpochLogs& logs) {
+  EngineGuard guard;     // first: signals blocked, threads fit to this process
   FlushDenormals flush;  // as TensorFlow computes
   const int64_t m = check_pass(data, data.n, true);
   check_stream(logs);
+  double weight_penalty;
   {
     EngineLock lock(engine_mutex());
-    reserve_batch(m, false);
-    load_inputs(data.x, 0, m, nullptr);
-    load_labels(data, 0, m, nullptr);
-    forward(ForwardMode{false, false}, 0);
-    losses(m, false, logs);
-    logs.loss_sum += penalty(false) * m;
-    read_metrics(logs);
+    weight_penalty = penalty(false);
   }
-  logs.samples += m;
-  logs.batches += 1;
+  test_step(data, 0, m, weight_penalty, logs);
 }
 
 }  // namespace fmnistcpp

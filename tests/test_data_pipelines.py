@@ -336,3 +336,30 @@ def test_script_validation_split_subsets(full_data):
     preds = model.predict(gen.flow(x[:1000], batch_size=100, shuffle=False,
                                    subset="validation"), verbose=0)
     assert preds.shape == (200, 10)
+
+
+def test_generator_fit_applies_weight_constraints_like_array_fit():
+    """One training step serves arrays and batch-at-a-time data (cpp/passes.cpp
+    train_step), so constraints apply after each step for both."""
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(64, 5)).astype(np.float32)
+    y = rng.integers(0, 3, 64)
+
+    def model():
+        fmnistcpp.utils.set_random_seed(3)
+        m = fmnistcpp.Sequential([fmnistcpp.Input((5,)), fmnistcpp.layers.Dense(
+            3, activation="softmax", kernel_constraint=fmnistcpp.constraints.NonNeg())])
+        m.compile(fmnistcpp.optimizers.SGD(0.5), "sparse_categorical_crossentropy")
+        return m
+
+    arrays, streamed = model(), model()
+    arrays.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+
+    def batches():
+        for i in range(0, 64, 16):
+            yield x[i:i + 16], y[i:i + 16]
+
+    streamed.fit(batches(), steps_per_epoch=4, epochs=1, verbose=0)
+    kernel = streamed.layers[0].get_weights()[0]
+    assert (kernel >= 0).all() and (kernel == 0).any()  # the constraint clipped something
+    np.testing.assert_array_equal(kernel, arrays.layers[0].get_weights()[0])

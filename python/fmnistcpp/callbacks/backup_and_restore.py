@@ -78,20 +78,10 @@ class BackupAndRestore(Callback):
                              f"before you call `fit()`. Model {self.model} is unbuilt. You can "
                              "build it beforehand by calling it on a batch of data.")
         if os.path.exists(self._weights_path):
-            self.model.load_weights(self._weights_path)
-            self._load_optimizer_state()
+            self.model.load_weights(self._weights_path)  # the optimizer's state too
         if os.path.exists(self._metadata_path):
             with open(self._metadata_path) as f:
                 self.model._initial_epoch = json.load(f)["epoch"]
-
-    def _load_optimizer_state(self):
-        # Keras's load_weights restores a built optimizer's variables from
-        # the file too; fmnistcpp's load_weights reads only the layers' (the
-        # .keras loader reads both), so the optimizer's part is read here.
-        from ..saving import legacy_h5, weights_h5
-
-        with legacy_h5.open_h5(self._weights_path) as f:
-            weights_h5.read_optimizer(self.model, f, repr(self._weights_path))
 
     def on_epoch_end(self, epoch, logs=None):
         self._current_epoch = epoch + 1
