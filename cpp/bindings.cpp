@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <cfloat>
+#include <type_traits>
 #include <cmath>
 
 namespace py = pybind11;
@@ -358,6 +359,30 @@ py::list predict(Network& net, const py::list& xs, int64_t batch_size, const py:
   return outs;
 }
 
+// Batch-at-a-time passes (streaming.cpp): `logs` are the running sums of
+// the pass, kept by Python between batches; returns them as fit_epoch does.
+py::dict train_batch(Network& net, EpochLogs& logs, const py::list& xs, const py::list& ys,
+                     const py::object& sw, uint64_t seed, int64_t batch) {
+  std::vector<py::array> keep;
+  PassData data = pass_data(net, xs, ys, sw, keep);
+  {
+    py::gil_scoped_release release;
+    net.train_batch(data, seed, batch, logs);
+  }
+  return logs_dict(logs);
+}
+
+py::dict test_batch(Network& net, EpochLogs& logs, const py::list& xs, const py::list& ys,
+                    const py::object& sw) {
+  std::vector<py::array> keep;
+  PassData data = pass_data(net, xs, ys, sw, keep);
+  {
+    py::gil_scoped_release release;
+    net.test_batch(data, logs);
+  }
+  return logs_dict(logs);
+}
+
 py::tuple loss_and_gradients(Network& net, const py::list& xs, const py::list& ys,
                              const py::object& sw, bool training, uint64_t seed) {
   std::vector<py::array> keep;
@@ -412,11 +437,17 @@ int64_t first_non_finite(const py::array& a) {
   if (!(a.flags() & py::array::c_style)) throw std::invalid_argument("array must be C-contiguous");
   const int64_t n = a.size();
   auto scan = [n](const auto* p) -> int64_t {
-    int64_t first = n;
-#pragma omp parallel for reduction(min : first) schedule(static) if (n > 1 << 20)
+    // First a branch-free pass the compiler vectorises; the index is looked
+    // for only when something is wrong.
+    using T = std::remove_cv_t<std::remove_pointer_t<decltype(p)>>;
+    const T limit = static_cast<T>(FLT_MAX);
+    unsigned bad = 0;
+#pragma omp parallel for reduction(| : bad) schedule(static) if (n > 1 << 22)
+    for (int64_t i = 0; i < n; ++i) bad |= static_cast<unsigned>(!(std::fabs(p[i]) <= limit));
+    if (!bad) return int64_t(-1);
     for (int64_t i = 0; i < n; ++i)
-      if (!(std::fabs(double(p[i])) <= double(FLT_MAX)) && i < first) first = i;
-    return first == n ? -1 : first;
+      if (!(std::fabs(double(p[i])) <= double(FLT_MAX))) return i;
+    return int64_t(-1);
   };
   if (holds<float>(a)) {
     const float* p = static_cast<const float*>(a.data());
@@ -558,6 +589,10 @@ PYBIND11_MODULE(_core, m) {
           v.param().l2 = static_cast<float>(l2);
         });
       })
+      .def("set_constraint", [](const Variable& v, const std::string& kind, double min_value,
+                                double max_value, double rate, const std::vector<int64_t>& axes) {
+        locked([&] { set_constraint(v.param(), kind, min_value, max_value, rate, axes); });
+      })
       .def("same_as", [](const Variable& a, const Variable& b) { return &a.param() == &b.param(); });
 
   py::class_<Layer, LayerPtr>(m, "Layer")
@@ -569,10 +604,23 @@ PYBIND11_MODULE(_core, m) {
       })
       .def_property_readonly("built", &Layer::built)
       .def_property_readonly("output_shape", &Layer::output_shape)
-      .def("variables", &layer_variables);
+      .def("variables", &layer_variables)
+      .def("set_activity_regularizer", [](const LayerPtr& l, double l1, double l2) {
+        if (!(l1 >= 0 && l2 >= 0 && std::isfinite(l1) && std::isfinite(l2)))
+          throw std::invalid_argument("regularization factors must be finite numbers >= 0");
+        if ((l1 != 0 || l2 != 0) && l->is_view())
+          throw not_implemented("activity_regularizer on " + l->kind() + " is not supported; put "
+                                "it on the layer before (the values are the same)");
+        locked([&] {
+          l->activity_l1 = static_cast<float>(l1);
+          l->activity_l2 = static_cast<float>(l2);
+        });
+      });
   m.def("make_layer", [](const std::string& kind, const py::dict& args) {
     return make_layer(kind, to_values(args));
   });
+
+  py::class_<EpochLogs>(m, "EpochLogs").def("dict", &logs_dict);
 
   py::class_<Network>(m, "Network")
       .def(py::init<std::vector<Shape>>(), py::arg("input_shapes"))
@@ -598,6 +646,14 @@ PYBIND11_MODULE(_core, m) {
            py::arg("sample_weight") = py::none(), py::arg("training") = false,
            py::arg("seed") = 0)
       .def("tensor_values", &tensor_values)
+      .def("begin_stream", [](Network& n) {
+        py::gil_scoped_release release;
+        return n.begin_stream();
+      })
+      .def("train_batch", &train_batch, py::arg("logs"), py::arg("x"), py::arg("y"),
+           py::arg("sample_weight"), py::arg("seed"), py::arg("batch"))
+      .def("test_batch", &test_batch, py::arg("logs"), py::arg("x"), py::arg("y"),
+           py::arg("sample_weight"))
       .def_property(
           "learning_rate",
           [](Network& n) { return locked([&] { return n.optimizer().learning_rate(); }); },

@@ -96,6 +96,11 @@ class Layer {
   // in Keras; other layers ignore freezing in their forward pass.
   virtual bool frozen_means_inference() const { return false; }
 
+  // Keras's activity_regularizer (L1 / L2 of the layer's output): the loss
+  // gains (l1 * sum|y| + l2 * sum(y^2)) / batch, in training and evaluate.
+  float activity_l1 = 0.f, activity_l2 = 0.f;
+  bool has_activity_regularizer() const { return activity_l1 != 0.f || activity_l2 != 0.f; }
+
  protected:
   // What the first build() calls: checks the shapes, creates the
   // parameters and returns the output shape.

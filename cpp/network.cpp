@@ -113,6 +113,10 @@ void Network::compile(std::vector<Target> targets, std::unique_ptr<Optimizer> op
   for (size_t k = 0; k < nodes_.size(); ++k) {
     emits_logits_[k] = emit[k] && !refuse[k];
     nodes_[k].frozen = frozen[k];
+    if (emits_logits_[k] && nodes_[k].layer->has_activity_regularizer())
+      throw not_implemented("activity_regularizer on the " + nodes_[k].layer->kind() +
+                            " whose softmax/sigmoid output the loss reads as logits is not "
+                            "supported; regularize an earlier layer's output");
   }
   trainable_.clear();
   for (Node& n : nodes_)
@@ -222,10 +226,8 @@ void Network::losses(int64_t m, bool with_grad, EpochLogs& logs) {
   for (size_t ti = 0; ti < targets_.size(); ++ti) {
     Target& tg = targets_[ti];
     const int64_t k = shape_size(output_shape(tg.output));
-    const GradStep* step = nullptr;
-    if (with_grad)
-      for (const GradStep& s : plan_)
-        if (s.node < 0 && s.target == static_cast<int>(ti)) step = &s;
+    const GradStep* step =
+        with_grad && loss_step_[ti] >= 0 ? &plan_[loss_step_[ti]] : nullptr;
     float* grad = step ? slot(step->write_slot[0], no_inputs) : nullptr;
     // For loss weight 1 this is exactly 1/m, as Keras's mean.
     const float grad_scale = tg.weight * (1.f / static_cast<float>(m));
@@ -239,14 +241,45 @@ void Network::losses(int64_t m, bool with_grad, EpochLogs& logs) {
     for (auto& metric : tg.weighted_metrics)
       metric->update(probs_[ti].data(), batch_labels_[ti], batch_weight_ptr_, m, k);
   }
-  logs.loss_sum += total;
+  logs.loss_sum += total + activity_penalty(m);
+}
+
+// Keras's activity regularizers: each adds (l1 * sum|y| + l2 * sum(y^2)) / m
+// to the batch's mean loss, so m times that to the sum the logs keep.
+double Network::activity_penalty(int64_t m) const {
+  double total = 0.0;
+  for (const Node& n : nodes_) {
+    const Layer& l = *n.layer;
+    if (!l.has_activity_regularizer()) continue;
+    const float* y = tensor_ptr_[n.output];
+    const int64_t size = m * shape_size(tensor_shape_[n.output]);
+    double sum_abs = 0.0, sum_sq = 0.0;
+    for (int64_t i = 0; i < size; ++i) {
+      sum_abs += std::fabs(double(y[i]));
+      sum_sq += double(y[i]) * y[i];
+    }
+    total += double(l.activity_l1) * sum_abs + double(l.activity_l2) * sum_sq;
+  }
+  return total;
+}
+
+// Its gradient, (l1 * sign(y) + 2 * l2 * y) / m, added to d(loss)/d(y).
+static void add_activity_gradient(const Layer& l, const float* y, float* dy, int64_t size,
+                                  int64_t m) {
+  const float l1 = l.activity_l1 / static_cast<float>(m);
+  const float l2 = 2.f * l.activity_l2 / static_cast<float>(m);
+  for (int64_t i = 0; i < size; ++i)
+    dy[i] += l1 * (y[i] > 0.f ? 1.f : (y[i] < 0.f ? -1.f : 0.f)) + l2 * y[i];
 }
 
 void Network::backward(const std::vector<float*>& input_grads) {
   for (const GradStep& s : plan_) {
     if (s.node < 0) continue;  // loss gradients: written by losses()
     Node& n = nodes_[s.node];
-    const float* diff_dst = slot(s.dst_slot, input_grads);
+    float* diff_dst = slot(s.dst_slot, input_grads);
+    if (n.layer->has_activity_regularizer())
+      add_activity_gradient(*n.layer, tensor_ptr_[n.output], diff_dst,
+                            batch_ * shape_size(tensor_shape_[n.output]), batch_);
     for (size_t j = 0; j < n.inputs.size(); ++j) n.diff_src[j] = slot(s.write_slot[j], input_grads);
     if (n.layer->is_view()) {  // the identity on the flat buffer
       const int64_t size = batch_ * shape_size(tensor_shape_[n.output]);
@@ -368,6 +401,9 @@ void Network::plan_backward(bool input_grads) {
     if (root(n.output) == n.output) free_slots.push_back(step.dst_slot);
     plan_.push_back(std::move(step));
   }
+  loss_step_.assign(targets_.size(), -1);
+  for (size_t i = 0; i < plan_.size(); ++i)
+    if (plan_[i].node < 0) loss_step_[plan_[i].target] = static_cast<int>(i);
   num_slots_ = count;
   planned_ = true;
   planned_input_grads_ = input_grads;

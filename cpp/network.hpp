@@ -108,6 +108,15 @@ class Network {
                const std::vector<float*>& out, const ProgressFn& progress,
                bool training = false, uint64_t seed = 0);
 
+  // Batch-at-a-time passes (streaming.cpp), for batches Python produces one
+  // at a time: begin_stream() resets the metrics and returns empty sums;
+  // train_batch / test_batch run one batch of all data.n rows, as one
+  // iteration of fit_epoch (batch number `batch` of an epoch seeded `seed`)
+  // or evaluate, adding to `logs`.
+  EpochLogs begin_stream();
+  void train_batch(const PassData& data, uint64_t seed, int64_t batch, EpochLogs& logs);
+  void test_batch(const PassData& data, EpochLogs& logs);
+
   // For tests: one batch of all n rows; fills every trainable parameter's
   // grad with d(loss)/d(param) and each non-null input_grads[i] with d/dx_i.
   double loss_and_gradients(const PassData& data, bool training, uint64_t seed,
@@ -135,6 +144,9 @@ class Network {
   };
 
   int64_t check_pass(const PassData& data, int64_t batch_size, bool labelled) const;
+  static PassData unlabelled(const std::vector<InputArray>& x, int64_t n);
+  // Floats of all tensors of one sample: what a row of inference holds.
+  int64_t floats_per_row() const;
   // Per batch, under the engine lock: buffers, primitives and per-layer
   // state for this network (layers may have served another one since).
   void reserve_batch(int64_t batch, bool with_backward);
@@ -152,7 +164,17 @@ class Network {
   // Softmax/sigmoid that a loss took over, put back for outputs.
   void finish_output(size_t o, int64_t m, float* dst) const;
   double penalty(bool add_grad);
+  double activity_penalty(int64_t m) const;
   void reset_metrics();
+  void check_stream(const EpochLogs& logs) const;
+  // One optimizer step on m rows (gathered through `rows`, or rows [0, m)),
+  // and one evaluation batch on rows [start, start + m); each under the
+  // engine lock, adding to logs.
+  void train_step(const PassData& data, const int64_t* rows, int64_t m, uint64_t seed,
+                  EpochLogs& logs);
+  void test_step(const PassData& data, int64_t start, int64_t m, double weight_penalty,
+                 EpochLogs& logs);
+  static uint64_t batch_seed(uint64_t seed, int64_t b);
   void read_metrics(EpochLogs& logs) const;
   EpochLogs new_logs() const;
 
@@ -181,6 +203,7 @@ class Network {
   int prepared_threads_ = 0;  // the OpenMP thread count the primitives were made for
 
   std::vector<GradStep> plan_;
+  std::vector<int> loss_step_;  // per target: its step in plan_, or -1
   bool planned_ = false, planned_input_grads_ = false;
   int num_slots_ = 0;
 };

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "aligned_buffer.hpp"
+#include "constraint.hpp"
 
 #include <cstdint>
 #include <string>
@@ -21,6 +22,7 @@ struct Param {
   // business (decided at compile), not a property of the variable.
   bool trainable = true;
   float l1 = 0.f, l2 = 0.f;     // regularizer: loss += l1 * sum|w| + l2 * sum(w^2)
+  Constraint constraint;        // applied after each optimizer step (constraint.hpp)
 
   Param(std::string n, std::vector<int64_t> s, bool is_trainable = true);
   int64_t size() const { return static_cast<int64_t>(value.size()); }

@@ -107,6 +107,59 @@ int64_t Network::check_pass(const PassData& data, int64_t batch_size, bool label
   return data.n;
 }
 
+PassData Network::unlabelled(const std::vector<InputArray>& x, int64_t n) {
+  PassData data;
+  data.x = x;
+  data.n = n;
+  return data;
+}
+
+int64_t Network::floats_per_row() const {
+  int64_t per_row = 0;
+  for (const Shape& s : tensor_shape_) per_row += shape_size(s);
+  return per_row;
+}
+
+void Network::train_step(const PassData& data, const int64_t* rows, int64_t m, uint64_t seed,
+                         EpochLogs& logs) {
+  {
+    EngineLock lock(engine_mutex());
+    if (!planned_ || planned_input_grads_) plan_backward(false);
+    reserve_batch(m, true);
+    load_inputs(data.x, 0, m, rows);
+    load_labels(data, 0, m, rows);
+    forward(kTrain, seed);
+    losses(m, true, logs);
+    backward({});
+    logs.loss_sum += penalty(true) * m;  // the batch's mean loss gains it once
+    optimizer_->step();
+    for (Param* p : trainable_) apply_constraint(*p);  // as Keras, after the step
+    read_metrics(logs);
+  }
+  logs.samples += m;
+  logs.batches += 1;
+}
+
+void Network::test_step(const PassData& data, int64_t start, int64_t m, double weight_penalty,
+                        EpochLogs& logs) {
+  {
+    EngineLock lock(engine_mutex());
+    reserve_batch(m, false);
+    load_inputs(data.x, start, m, nullptr);
+    load_labels(data, start, m, nullptr);
+    forward(kInfer, 0);
+    losses(m, false, logs);
+    logs.loss_sum += weight_penalty * m;
+    read_metrics(logs);
+  }
+  logs.samples += m;
+  logs.batches += 1;
+}
+
+// The seed of batch b of an epoch seeded `seed` (dropout masks and other
+// per-batch randomness): the same for arrays and for batch-at-a-time data.
+uint64_t Network::batch_seed(uint64_t seed, int64_t b) { return mix64(seed + 0x5eed + uint64_t(b)); }
+
 // Batches in a pass of n rows: ceil(n / batch_size) without overflow.
 static int64_t batch_count(int64_t n, int64_t batch_size) {
   return n / batch_size + (n % batch_size != 0);
@@ -135,21 +188,7 @@ EpochLogs Network::fit_epoch(const PassData& data, int64_t batch_size, bool shuf
   for (int64_t b = 0; b < num_batches; ++b) {
     const int64_t start = b * batch_size;
     const int64_t m = std::min(batch_size, n - start);
-    {
-      EngineLock lock(engine_mutex());
-      if (!planned_ || planned_input_grads_) plan_backward(false);
-      reserve_batch(m, true);
-      load_inputs(data.x, 0, m, order.data() + start);
-      load_labels(data, 0, m, order.data() + start);
-      forward(kTrain, mix64(seed + 0x5eed + uint64_t(b)));
-      losses(m, true, logs);
-      backward({});
-      logs.loss_sum += penalty(true) * m;  // the batch's mean loss gains it once
-      optimizer_->step();
-      read_metrics(logs);
-    }
-    logs.samples += m;
-    logs.batches = b + 1;
+    train_step(data, order.data() + start, m, batch_seed(seed, b), logs);
     if (progress && progress(b + 1, num_batches, logs)) break;
   }
   return logs;
@@ -182,7 +221,7 @@ EpochLogs Network::evaluate(const PassData& data, int64_t batch_size, const Prog
     reset_metrics();
     // The weights do not change during evaluation: their penalty is one number.
     weight_penalty = penalty(false);
-    for (auto& s : tensor_shape_) per_row += shape_size(s);
+    per_row = floats_per_row();
   }
   // A loss that depends on how samples are grouped sees the caller's batches.
   bool grouped = false;
@@ -191,17 +230,7 @@ EpochLogs Network::evaluate(const PassData& data, int64_t batch_size, const Prog
   const int64_t num_batches = batch_count(n, batch_size);
   for (int64_t start = 0; start < n; start += rows) {
     const int64_t m = std::min(rows, n - start);
-    {
-      EngineLock lock(engine_mutex());
-      reserve_batch(m, false);
-      load_inputs(data.x, start, m, nullptr);
-      load_labels(data, start, m, nullptr);
-      forward(kInfer, 0);
-      losses(m, false, logs);
-      logs.loss_sum += weight_penalty * m;
-      read_metrics(logs);
-    }
-    logs.samples += m;
+    test_step(data, start, m, weight_penalty, logs);
     logs.batches = batch_count(start + m, batch_size);
     if (progress && progress(logs.batches, num_batches, logs)) break;
   }
@@ -213,16 +242,11 @@ void Network::predict(const std::vector<InputArray>& x, int64_t n, int64_t batch
                       uint64_t seed) {
   EngineGuard guard;     // first: signals blocked, threads fit to this process
   FlushDenormals flush;  // as TensorFlow computes
-  PassData data;
-  data.x = x;
-  data.n = n;
-  check_pass(data, batch_size, false);
+  check_pass(unlabelled(x, n), batch_size, false);
   if (out.size() != outputs_.size())
     throw std::invalid_argument("predict: " + std::to_string(out.size()) + " output buffers for " +
                                 std::to_string(outputs_.size()) + " outputs");
-  int64_t per_row = 0;
-  for (auto& s : tensor_shape_) per_row += shape_size(s);
-  const int64_t rows = inference_rows(batch_size, n, per_row);
+  const int64_t rows = inference_rows(batch_size, n, floats_per_row());
   const int64_t num_batches = batch_count(n, batch_size);
   EpochLogs logs;
   for (int64_t start = 0, chunk = 0; start < n; start += rows, ++chunk) {
@@ -265,10 +289,7 @@ std::vector<std::vector<float>> Network::tensor_values(const std::vector<InputAr
                                                        int64_t n) {
   EngineGuard guard;     // first: signals blocked, threads fit to this process
   FlushDenormals flush;  // as TensorFlow computes
-  PassData data;
-  data.x = x;
-  data.n = n;
-  check_pass(data, n, false);
+  check_pass(unlabelled(x, n), n, false);
   EngineLock lock(engine_mutex());
   reserve_batch(n, false);
   load_inputs(x, 0, n, nullptr);

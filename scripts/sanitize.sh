@@ -9,6 +9,10 @@
 #   SAN_BUILD_DIR  CMake build dir       (default /tmp/fmnistcpp-asan-build)
 #   SAN_PKG_DIR    package copy dir      (default /tmp/fmnistcpp-asan-pkg)
 #   SAN_LOG        sanitizer log prefix  (default /tmp/fmnistcpp-asan-log/san)
+#   SAN_KIND       address (default: ASan + UBSan) or thread (ThreadSanitizer, for
+#                  tests/test_threads_and_memory.py; OpenMP stays at one thread,
+#                  since libgomp is not instrumented and its barriers would be
+#                  reported as races)
 #
 # Needs the package installed once (`pip install --no-build-isolation .`): the
 # Python files and the bundled data are taken from that install, and only
@@ -21,14 +25,23 @@ PKG="${SAN_PKG_DIR:-/tmp/fmnistcpp-asan-pkg}"
 LOG="${SAN_LOG:-/tmp/fmnistcpp-asan-log/san}"
 PY="${PYTHON:-python}"
 
-# --- 1. build the extension with ASan + UBSan ------------------------------------------
-SAN_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer"
+# --- 1. build the extension with ASan + UBSan (or TSan) ----------------------------------
+KIND="${SAN_KIND:-address}"
+if [ "$KIND" = thread ]; then
+  SAN_LINK="-fsanitize=thread"
+  BUILD="${SAN_BUILD_DIR:-/tmp/fmnistcpp-tsan-build}"
+  PKG="${SAN_PKG_DIR:-/tmp/fmnistcpp-tsan-pkg}"
+  LOG="${SAN_LOG:-/tmp/fmnistcpp-tsan-log/san}"
+else
+  SAN_LINK="-fsanitize=address,undefined"
+fi
+SAN_FLAGS="$SAN_LINK -fno-omit-frame-pointer"
 # -O1 -g keeps stacks readable; CMake's Release flags would add -O3 -DNDEBUG after ours.
 cmake -S "$ROOT" -B "$BUILD" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
   -DCMAKE_CXX_FLAGS="$SAN_FLAGS" \
-  -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined" \
+  -DCMAKE_SHARED_LINKER_FLAGS="$SAN_LINK" \
   -DPython_EXECUTABLE="$(command -v "$PY")" \
   -Dpybind11_DIR="$("$PY" -m pybind11 --cmakedir)" >/dev/null
 cmake --build "$BUILD" --target _core -j"$(nproc)"
@@ -53,6 +66,7 @@ if [ "$#" -eq 0 ]; then
 fi
 mkdir -p "$(dirname "$LOG")" && rm -f "$LOG".*
 ASAN_LIB="$(gcc -print-file-name=libasan.so)"
+[ "$KIND" = thread ] && ASAN_LIB="$(gcc -print-file-name=libtsan.so)"
 # libstdc++ preloaded as well: python does not link it, and without it ASan's
 # __cxa_throw interceptor finds no real function ("CHECK failed:
 # asan_interceptors.cpp:320 ... real___cxa_throw") at the first C++ throw.
@@ -63,6 +77,7 @@ env PYTHONPATH="$PKG${PYTHONPATH:+:$PYTHONPATH}" \
   LD_PRELOAD="$ASAN_LIB:$STDCXX_LIB" \
   ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:halt_on_error=1:log_path=$LOG:print_summary=1" \
   UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=0:log_path=$LOG" \
+  TSAN_OPTIONS="log_path=$LOG:halt_on_error=0:report_signal_unsafe=0" \
   OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" \
   FMNISTCPP_SANITIZED=1 \
   "$PY" -X faulthandler -m pytest -q -p no:cacheprovider --noconftest "$@" || status=$?

@@ -226,7 +226,7 @@ CASES = [
      lambda: compile_with(metrics=[keras.metrics.CategoricalAccuracy()]), ValueError,
      [r"one-hot", r"integer"]),
     ("unknown_initializer", lambda: layers.Dense(3, kernel_initializer="he_weird"),
-     NotImplementedError, [r"he_weird", r"glorot_uniform"]),
+     ValueError, [r"he_weird", r"glorot_uniform"]),  # Keras 3: "Could not interpret"
     ("adam_negative_lr", lambda: keras.optimizers.Adam(learning_rate=-1), ValueError,
      [r"learning_rate", r"-1"]),
     # --- weights --------------------------------------------------------------------------

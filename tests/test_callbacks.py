@@ -384,7 +384,7 @@ def test_tensorboard_graph_and_no_tensorflow_import(tmp_path):
     assert len(graph.node) == 4  # input, flatten, dense, dense
 
 
-@pytest.mark.parametrize("kwargs", [dict(histogram_freq=1), dict(write_images=True),
+@pytest.mark.parametrize("kwargs", [  # histogram_freq, write_images: test_utils_callbacks.py
                                     dict(profile_batch=2), dict(profile_batch="2,4"),
                                     dict(embeddings_freq=1)])
 def test_tensorboard_unsupported_options(tmp_path, kwargs):

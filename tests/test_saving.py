@@ -216,12 +216,13 @@ def test_bad_files_give_clear_errors(tmp_path):
 
 
 def test_unsupported_layer_is_named(tmp_path):
+    # (a layer no part of issue 12 adds; LayerNormalization, used here before, now loads)
     km = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
-                           keras.layers.LayerNormalization(), keras.layers.Dense(10)])
+                           keras.layers.UnitNormalization(), keras.layers.Dense(10)])
     for ext in (".keras", ".h5"):
-        path = str(tmp_path / f"ln{ext}")
+        path = str(tmp_path / f"un{ext}")
         km.save(path)
-        with pytest.raises(ValueError, match="LayerNormalization") as info:
+        with pytest.raises(ValueError, match="UnitNormalization") as info:
             fmnistcpp.models.load_model(path)
         assert "Conv2D" in str(info.value) and "Dense" in str(info.value)
 

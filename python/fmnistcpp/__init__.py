@@ -18,6 +18,8 @@ from . import (  # noqa: E402
     activations,
     backend,
     callbacks,
+    config,
+    constraints,
     datasets,
     initializers,
     layers,
@@ -25,6 +27,7 @@ from . import (  # noqa: E402
     metrics,
     models,
     optimizers,
+    preprocessing,
     regularizers,
     utils,
 )
@@ -34,7 +37,8 @@ from .models import Model, Sequential  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
-    "Input", "Model", "Sequential", "activations", "backend", "callbacks", "datasets", "initializers",
-    "layers", "losses", "metrics", "models", "optimizers", "regularizers", "utils",
+    "Input", "Model", "Sequential", "activations", "backend", "callbacks", "config",
+    "constraints", "datasets", "initializers", "layers", "losses", "metrics", "models",
+    "optimizers", "preprocessing", "regularizers", "utils",
     "__version__",
 ]

@@ -53,8 +53,11 @@ class Optimizer:
         self._built_for = None  # weakref to the model whose variables it updates
 
     def _attach(self, model, network) -> None:
-        """Compile: the model's engine network runs this optimizer from now on."""
-        self._network = network
+        """Compile: the model's engine network runs this optimizer from now on
+        (unless the optimizer already trains another model, see _claim)."""
+        owner = self._built_for() if self._built_for is not None else None
+        if owner is None or owner is model:
+            self._network = network
 
     def _claim(self, model) -> None:
         """Keras's rule: an optimizer is built for the variables of the first
@@ -64,6 +67,7 @@ class Optimizer:
         owner = self._built_for() if self._built_for is not None else None
         if owner is None:
             self._built_for = weakref.ref(model)
+            self._network = model._compiled_engine.network
         elif owner is not model:
             raise ValueError(
                 f"This optimizer ({self.name}) was built for the variables of the model "

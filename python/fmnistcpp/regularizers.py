@@ -1,8 +1,9 @@
-"""Weight regularizers with Keras's names: L1, L2, L1L2 (and 'l1', 'l2',
-'l1_l2'). The C++ training loop adds `l1 * sum|w| + l2 * sum(w**2)` of
-each trainable weight to the loss (training and evaluate, as Keras's
-compute_loss adds `model.losses`) and `l1 * sign(w) + 2 * l2 * w` to its
-gradient; these objects carry the factors."""
+"""Weight regularizers with Keras's names: L1, L2, L1L2 (also as l1, l2,
+l1_l2; the strings 'l1', 'l2', 'l1l2', as Keras 3). The C++ training loop
+adds `l1 * sum|w| + l2 * sum(w**2)` of each trainable weight to the loss
+(training and evaluate, as Keras's compute_loss adds `model.losses`) and
+`l1 * sign(w) + 2 * l2 * w` to its gradient; these objects carry the
+factors. As a layer's activity_regularizer they penalise its output."""
 
 from __future__ import annotations
 
@@ -71,33 +72,41 @@ class L1L2(Regularizer):
         return {"l1": self.l1, "l2": self.l2}
 
 
+# Keras 3 exports the classes under these names too; keras.regularizers.l1_l2
+# is L1L2 with its 0.0 defaults (tf.keras 2's function defaulted to 0.01).
 l1 = L1
 l2 = L2
+l1_l2 = L1L2
 
-
-def l1_l2(l1=0.01, l2=0.01):  # noqa: F811 (Keras's function has these defaults)
-    return L1L2(l1=l1, l2=l2)
-
-
-_BY_NAME = {"l1": L1, "l2": L2, "l1_l2": l1_l2, "l1l2": L1L2}
+# The names Keras 3's get() takes (class names and their snake case: 'l1l2',
+# not 'l1_l2'), compared lower-case; config dicts name the class.
+_BY_NAME = {"l1": L1, "l2": L2, "l1l2": L1L2}
 
 
 def get(identifier):
-    """None, a regularizer object, 'l1' / 'l2' / 'l1_l2', or a Keras config dict."""
+    """None, a regularizer object, 'l1' / 'l2' / 'l1l2', or a Keras config dict."""
     if identifier is None or type(identifier) in (L1, L2, L1L2):
         return identifier
+    if isinstance(identifier, str) and identifier.lower() == "l1_l2":
+        # Keras 3 cannot interpret it either; tf.keras 2 read it as 0.01 each.
+        raise ValueError("Could not interpret regularizer identifier: 'l1_l2' (Keras 3 names it "
+                         "'l1l2', which is L1L2(l1=0.0, l2=0.0); tf.keras 2's 'l1_l2' was "
+                         "L1L2(l1=0.01, l2=0.01): pass that object)")
     if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
         return _BY_NAME[identifier.lower()]()
     if isinstance(identifier, dict):
         cls = _BY_NAME.get(str(identifier.get("class_name", "")).lower())
         if cls is not None:
-            config = identifier.get("config", {}) or {}
-            return (L1L2 if cls is l1_l2 else cls).from_config(config)
+            return cls.from_config(identifier.get("config", {}) or {})
+    # A real Keras L1 / L2 / L1L2 (code that imported it from Keras): from its config.
+    if type(identifier).__name__.lower() in _BY_NAME and hasattr(identifier, "get_config") and \
+            type(identifier).__module__.startswith(("keras", "tf_keras", "tensorflow")):
+        return _BY_NAME[type(identifier).__name__.lower()].from_config(identifier.get_config())
     if callable(identifier) or isinstance(identifier, (str, dict, Regularizer)):
         raise NotImplementedError(
             f"regularizer {identifier!r} is not supported (the engine computes L1 and L2 "
             "penalties, not Python regularizers); supported: fmnistcpp.regularizers.L1 / L2 / "
-            "L1L2 and 'l1', 'l2', 'l1_l2'"
+            "L1L2 and 'l1', 'l2', 'l1l2'"
         )
     raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
 

@@ -6,9 +6,10 @@ from .tensor import EagerTensor, KerasTensor, Node, is_symbolic
 from .variable import Variable
 
 
-def clear_session():
+def clear_session(free_memory=True):
     """As keras.backend.clear_session: resets the automatic layer names
-    (dense, dense_1, ... start again); fmnistcpp keeps no global graph."""
+    (dense, dense_1, ... start again); fmnistcpp keeps no global graph, and
+    a model's memory goes with its last reference whatever `free_memory`."""
     from ..layers.layer import reset_names
 
     reset_names()

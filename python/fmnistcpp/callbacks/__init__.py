@@ -1,5 +1,6 @@
 """`fmnistcpp.callbacks`, as keras.callbacks."""
 
+from .backup_and_restore import BackupAndRestore, RemoteMonitor
 from .callback import Callback
 from .callback_list import CallbackList
 from .csv_logger import CSVLogger
@@ -15,7 +16,7 @@ from .tensorboard import TensorBoard
 from .terminate_on_nan import TerminateOnNaN
 
 __all__ = [
-    "Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LambdaCallback",
+    "BackupAndRestore", "Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LambdaCallback",
     "LearningRateScheduler", "ModelCheckpoint", "MonitorCallback", "ProgbarLogger",
-    "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN",
+    "ReduceLROnPlateau", "RemoteMonitor", "TensorBoard", "TerminateOnNaN",
 ]

@@ -11,11 +11,14 @@ when it is installed, to reach `tf.io.gfile`). Scalars are written as
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import os
 import socket
 import time
+
+import numpy as np
 
 from .callback import Callback
 
@@ -75,6 +78,40 @@ class _EventWriter:
         self._summary(step, summary_pb2.Summary.Value(tag=tag, tensor=tensor,
                                                       metadata=metadata))
 
+    def histogram(self, tag, values, step):
+        """As tf.summary.histogram: 30 buckets (left, right, count), the
+        histograms plugin; made by TensorBoard's own numpy histogram_pb."""
+        from tensorboard.plugins.histogram import summary_v2
+
+        summary = summary_v2.histogram_pb(tag, values)
+        self._write(self._event_pb2.Event(wall_time=time.time(), step=int(step),
+                                          summary=summary))
+
+    def image(self, tag, images, step, max_outputs=3):
+        """As tf.summary.image on float images (k, h, w, c): each saturated
+        to uint8 as tf.image.convert_image_dtype does (x * 255.5, truncated,
+        clipped to 0..255), PNG-encoded (by Pillow), as one string tensor
+        [width, height, png, ...] for the images plugin."""
+        from PIL import Image
+        from tensorboard.compat.proto import (summary_pb2, tensor_pb2, tensor_shape_pb2,
+                                              types_pb2)
+        from tensorboard.plugins.image import metadata
+
+        pixels = np.clip(np.trunc(np.asarray(images, np.float64) * 255.5), 0, 255).astype(np.uint8)
+        pngs = []
+        for img in pixels[:max_outputs]:
+            buf = io.BytesIO()
+            Image.fromarray(img[:, :, 0] if img.shape[2] == 1 else img).save(buf, format="PNG")
+            pngs.append(buf.getvalue())
+        content = [str(pixels.shape[2]).encode(), str(pixels.shape[1]).encode()] + pngs
+        tensor = tensor_pb2.TensorProto(
+            dtype=types_pb2.DT_STRING, string_val=content,
+            tensor_shape=tensor_shape_pb2.TensorShapeProto(
+                dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=len(content))]))
+        self._summary(step, summary_pb2.Summary.Value(
+            tag=tag, tensor=tensor, metadata=metadata.create_summary_metadata(
+                display_name=None, description=None)))
+
     def flush(self):
         self._writer.flush()
 
@@ -95,6 +132,8 @@ class TensorBoard(Callback):
 
     * Metrics summary plots (`epoch_loss`, `epoch_accuracy`, ...,
       `epoch_learning_rate`, under `log_dir/train` and `log_dir/validation`)
+    * Weight histograms (`histogram_freq`), and the
+      weights as images (`write_images`)
     * Training graph visualization (the model's config)
 
     If you have installed TensorFlow with pip, you should be able
@@ -110,12 +149,13 @@ class TensorBoard(Callback):
             `log_dir = os.path.join(working_dir, 'logs')`.
             This directory should not be reused by any other callbacks.
         histogram_freq: frequency (in epochs) at which to compute
-            weight histograms for the layers of the model. Not supported:
-            only 0 is accepted.
+            weight histograms for the layers of the model. If set to 0,
+            histograms won't be computed.
         write_graph: whether to write the model's config (shown in
             TensorBoard's graph tab, as Keras writes it).
         write_images: whether to write model weights to visualize as image in
-            TensorBoard. Not supported: only False is accepted.
+            TensorBoard (with histogram_freq, as in Keras; Pillow encodes the
+            PNGs).
         write_steps_per_second: whether to log the training steps per second
             into TensorBoard. This supports both epoch and batch frequency
             logging.
@@ -146,14 +186,13 @@ class TensorBoard(Callback):
                  write_steps_per_second=False, update_freq="epoch", profile_batch=0,
                  embeddings_freq=0, embeddings_metadata=None):
         super().__init__()
-        for arg, value in (("histogram_freq", histogram_freq), ("write_images", write_images),
-                           ("profile_batch", profile_batch),
+        for arg, value in (("profile_batch", profile_batch),
                            ("embeddings_freq", embeddings_freq),
                            ("embeddings_metadata", embeddings_metadata)):
             if value:
                 raise NotImplementedError(
                     f"TensorBoard({arg}={value!r}) is not supported by fmnistcpp; "
-                    "scalars (and the model graph) are"
+                    "scalars, weight histograms and images (and the model graph) are"
                 )
         try:
             import tensorboard  # noqa: F401
@@ -256,8 +295,50 @@ class TensorBoard(Callback):
             self._epoch_start_time = time.time()
 
     def on_epoch_end(self, epoch, logs=None):
-        """Writes the epoch's metrics as scalar summaries."""
+        """Writes the epoch's metrics as scalar summaries, and the weights'
+        histograms every histogram_freq epochs."""
         self._log_epoch_metrics(epoch, logs)
+        if self.histogram_freq and epoch % self.histogram_freq == 0:
+            self._log_weights(epoch)
+
+    def _log_weights(self, epoch):
+        """As Keras: every layer's weights under '<path>/histogram' (and
+        '<path>/image'), in the train writer."""
+        from ..models.model import Model
+        from ..models.sequential import Sequential
+
+        writer = self._train_writer
+        # Keras's variable paths carry the model's name when the model built
+        # its layers (Sequential, subclassed), not for a functional model's.
+        functional = type(self.model).call is Model.call and \
+            not isinstance(self.model, Sequential)
+        prefix = "" if functional else self.model.name + "/"
+        for layer in self.model.layers:
+            for weight in layer.weights:
+                path = weight.path if weight.path.startswith(prefix) else prefix + weight.path
+                name = path.replace(":", "_")
+                value = np.asarray(weight.numpy())
+                writer.histogram(f"{name}/histogram", value, step=epoch)
+                if self.write_images:
+                    self._log_weight_as_image(writer, value, f"{name}/image", epoch)
+        writer.flush()
+
+    @staticmethod
+    def _log_weight_as_image(writer, w, name, epoch):
+        """Keras's layout: a bias as a 1-row image, a Dense kernel with its
+        longer side across, each conv kernel (channels first) as an image."""
+        w = np.squeeze(w)
+        if w.ndim == 1:
+            w = w.reshape(1, w.shape[0], 1, 1)
+        elif w.ndim == 2:
+            if w.shape[0] > w.shape[1]:
+                w = w.T
+            w = w.reshape(1, w.shape[0], w.shape[1], 1)
+        elif w.ndim == 3:
+            w = np.transpose(w, (2, 0, 1))
+            w = w.reshape(w.shape[0], w.shape[1], w.shape[2], 1)
+        if w.ndim == 4 and w.shape[-1] in (1, 3, 4):
+            writer.image(name, w, step=epoch)
 
     def _iterations(self):
         return int(getattr(self.model.optimizer, "iterations", 0) or 0)

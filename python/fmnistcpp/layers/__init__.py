@@ -1,16 +1,21 @@
 """Layers with Keras's names and arguments (`fmnistcpp.layers`)."""
 
 from .activation import Activation, ReLU, Softmax
+from .augmentation import (RandomContrast, RandomFlip, RandomRotation, RandomTranslation,
+                           RandomZoom)
 from .batch_normalization import BatchNormalization
 from .conv2d import Conv2D, Convolution2D
 from .dense import Dense
 from .dropout import Dropout
 from .input_layer import Input, InputLayer
 from .layer import Layer
+from .layer_normalization import LayerNormalization
 from .merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add,
                       average, concatenate, maximum, minimum, multiply, subtract)
+from .noise import AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout2D
 from .pooling import (AveragePooling2D, AvgPool2D, GlobalAveragePooling2D, GlobalAvgPool2D,
                       MaxPool2D, MaxPooling2D)
+from .preprocessing import Normalization, Rescaling
 from .reshaping import Flatten, Reshape
 
 # Every class a saved config may name, by Keras's class name (aliases
@@ -21,6 +26,9 @@ _BY_NAME = {
                 Conv2D, Dense, Dropout, Flatten, GlobalAveragePooling2D, InputLayer, Maximum,
                 MaxPooling2D, Minimum, Multiply, ReLU, Reshape, Softmax, Subtract)
 }
+_BY_NAME.update({cls.__name__: cls for cls in (
+    AlphaDropout, GaussianDropout, GaussianNoise, LayerNormalization, Normalization, RandomContrast,
+    RandomFlip, RandomRotation, RandomTranslation, RandomZoom, Rescaling, SpatialDropout2D)})
 _BY_NAME.update(MaxPool2D=MaxPooling2D, AvgPool2D=AveragePooling2D, Convolution2D=Conv2D,
                 GlobalAvgPool2D=GlobalAveragePooling2D)
 

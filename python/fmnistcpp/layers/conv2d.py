@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .. import activations, initializers, regularizers
-from .layer import Layer, reject_unsupported
+from .. import activations, constraints, initializers, regularizers
+from .layer import Layer
 
 
 class Conv2D(Layer):
@@ -32,6 +32,7 @@ class Conv2D(Layer):
     _engine_kind = "Conv2D"
     _initializers = {"kernel": "kernel_initializer", "bias": "bias_initializer"}
     _regularizers = {"kernel": "kernel_regularizer", "bias": "bias_regularizer"}
+    _constraints = {"kernel": "kernel_constraint", "bias": "bias_constraint"}
     _activation_attr = "activation"
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
@@ -40,8 +41,9 @@ class Conv2D(Layer):
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
-        reject_unsupported("Conv2D", activity_regularizer=activity_regularizer,
-                           kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
@@ -58,6 +60,8 @@ class Conv2D(Layer):
             bias_initializer=initializers.serialize(self.bias_initializer),
             kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
             bias_regularizer=regularizers.serialize(self.bias_regularizer),
+            kernel_constraint=constraints.serialize(self.kernel_constraint),
+            bias_constraint=constraints.serialize(self.bias_constraint),
         )
         return config
 

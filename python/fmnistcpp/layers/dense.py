@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import activations, initializers, regularizers
+from .. import activations, constraints, initializers, regularizers
 from .layer import Layer, reject_unsupported
 
 
@@ -28,6 +28,7 @@ class Dense(Layer):
     _engine_kind = "Dense"
     _initializers = {"kernel": "kernel_initializer", "bias": "bias_initializer"}
     _regularizers = {"kernel": "kernel_regularizer", "bias": "bias_regularizer"}
+    _constraints = {"kernel": "kernel_constraint", "bias": "bias_constraint"}
     _activation_attr = "activation"
 
     def __init__(self, units, activation=None, use_bias=True,
@@ -35,9 +36,10 @@ class Dense(Layer):
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, lora_rank=None, **kwargs):
         super().__init__(**kwargs)
-        reject_unsupported("Dense", activity_regularizer=activity_regularizer,
-                           kernel_constraint=kernel_constraint, bias_constraint=bias_constraint,
-                           lora_rank=lora_rank)
+        reject_unsupported("Dense", lora_rank=lora_rank)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
@@ -52,5 +54,7 @@ class Dense(Layer):
             bias_initializer=initializers.serialize(self.bias_initializer),
             kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
             bias_regularizer=regularizers.serialize(self.bias_regularizer),
+            kernel_constraint=constraints.serialize(self.kernel_constraint),
+            bias_constraint=constraints.serialize(self.bias_constraint),
         )
         return config

@@ -29,7 +29,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from .. import _core, _random
+from .. import _core, _random, initializers, regularizers
 from ..backend import arrays as data
 from ..backend.tensor import TRACE_TRAINING, KerasTensor, Node, eager, flatten
 from ..backend.variable import Variable
@@ -110,10 +110,12 @@ class Layer(metaclass=_LayerMeta):
     _engine_kind: str | None = None  # the C++ layer's registered name
     _initializers: dict = {}         # variable name -> attribute holding its initializer
     _regularizers: dict = {}         # variable name -> attribute holding its regularizer
+    _constraints: dict = {}          # variable name -> attribute holding its constraint
     _activation_attr: str | None = None  # an engine arg shown as an activation function
 
     def __init__(self, name=None, trainable=True, dtype=None, input_shape=None,
-                 batch_input_shape=None, input_dim=None, batch_size=None, **kwargs):
+                 batch_input_shape=None, input_dim=None, batch_size=None,
+                 activity_regularizer=None, **kwargs):
         kwargs.pop("autocast", None)
         if kwargs:
             raise TypeError(
@@ -139,6 +141,8 @@ class Layer(metaclass=_LayerMeta):
         self._engine_config: dict = {}
         self._eager_networks: dict = {}
         self._built_shapes: list = []
+        # Keras's base-layer argument: L1 / L2 of the output, added to the loss by the engine.
+        self.activity_regularizer = regularizers.get(activity_regularizer)
 
     # --- the engine layer -------------------------------------------------------
     def _make_core(self) -> None:
@@ -152,6 +156,9 @@ class Layer(metaclass=_LayerMeta):
 
                 value = activations.get(value)
             setattr(self, key, value)
+        act = self.activity_regularizer
+        if act is not None:
+            self._core.set_activity_regularizer(float(act.l1), float(act.l2))
 
     def _build_for(self, shapes: list) -> tuple:
         """Builds (or checks) the layer for per-sample input shapes; returns
@@ -170,12 +177,18 @@ class Layer(metaclass=_LayerMeta):
         for v in self._variables:
             attr = self._initializers.get(v.name)
             if attr is not None:
-                v.assign(getattr(self, attr)(v.shape))
+                # None: glorot_uniform, as Keras's add_weight for a float weight
+                init = getattr(self, attr) or initializers.GlorotUniform()
+                v.assign(init(v.shape))
             reg = getattr(self, self._regularizers[v.name], None) \
                 if v.name in self._regularizers else None
             if reg is not None:
                 v._handle.set_regularizer(float(getattr(reg, "l1", 0.0)),
                                           float(getattr(reg, "l2", 0.0)))
+            con = getattr(self, self._constraints[v.name], None) \
+                if v.name in self._constraints else None
+            if con is not None:
+                v._handle.set_constraint(*con._engine())
 
     def build(self, input_shape) -> None:
         """Builds the layer for `input_shape` (with the batch axis, as Keras:
@@ -320,6 +333,8 @@ class Layer(metaclass=_LayerMeta):
             config["batch_input_shape"] = (None,) + tuple(self._input_shape_arg)
         if self._core is not None:
             config.update(self._core.config())
+        if self.activity_regularizer is not None:  # as Keras's base get_config
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return config
 
     @classmethod

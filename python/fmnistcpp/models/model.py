@@ -306,7 +306,11 @@ class Model(Trainer, Layer):
                 "This model has not yet been built. Build it by giving the first layer an "
                 "input_shape or an Input, or call build() / fit() first."
             )
-        (print_fn or print)(summary.render_model(self))
+        text = summary.render_model(self)
+        if print_fn is None:
+            print(text)
+        else:  # Keras hands print_fn the whole table at once, ending in a newline
+            print_fn(text + "\n")
 
     # --- config / saving ------------------------------------------------------------------
     def get_config(self) -> dict:

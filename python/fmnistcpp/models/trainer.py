@@ -16,7 +16,7 @@ from ..callbacks.callback import Callback
 from ..callbacks.callback_list import CallbackList
 from ..utils.progbar import Progbar
 from ..backend import arrays as data
-from . import compile_config
+from . import compile_config, streaming
 
 
 class Trainer:
@@ -155,10 +155,11 @@ class Trainer:
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
         """Trains the model; returns a History. Arguments as Keras's fit."""
-        for arg, value in (("steps_per_epoch", steps_per_epoch),
-                           ("validation_steps", validation_steps)):
-            if value is not None:
-                raise NotImplementedError(f"fit({arg}=...) is not supported")
+        if streaming.wanted(x, validation_data, steps_per_epoch, validation_steps):
+            return streaming.fit(self, x, y, batch_size, epochs, verbose, callbacks,
+                                 validation_split, validation_data, shuffle, class_weight,
+                                 sample_weight, initial_epoch, steps_per_epoch, validation_steps,
+                                 validation_batch_size, validation_freq)
         if validation_freq != 1:
             raise NotImplementedError("fit(validation_freq != 1) is not supported")
         self._require_compiled("fit")
@@ -202,6 +203,7 @@ class Trainer:
         progress = self._fit_progress(cbs)
         interval = 0.05 if verbose == 1 else 3600.0
         cbs.on_train_begin()
+        initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch  # BackupAndRestore
         epoch_logs = {}
         for epoch in range(initial_epoch, epochs):
             cbs.on_epoch_begin(epoch)
@@ -247,8 +249,9 @@ class Trainer:
                  steps=None, callbacks=None, return_dict=False):
         """Loss (and metrics) on the given data: a float, or [loss, *metrics],
         or a dict with return_dict=True."""
-        if steps is not None:
-            raise NotImplementedError("evaluate(steps=...) is not supported")
+        if streaming.wanted(x, None, steps, None):
+            return streaming.evaluate(self, x, y, batch_size, verbose, sample_weight, steps,
+                                      return_dict)
         self._require_compiled("evaluate")
         verbose = _check_verbose(verbose)
         batch_size = data.check_batch_size(batch_size)
@@ -274,8 +277,8 @@ class Trainer:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs for x: a float32 array (N, *output_shape), or a list of
         them for a model with several outputs."""
-        if steps is not None:
-            raise NotImplementedError("predict(steps=...) is not supported")
+        if streaming.wanted(x, None, steps, None):
+            return streaming.predict(self, x, batch_size, verbose, steps)
         verbose = _check_verbose(verbose)
         batch_size = data.check_batch_size(batch_size)
         xs = self._inputs(x)

@@ -145,6 +145,9 @@ def load_weights(model, filepath, skip_mismatch=False) -> None:
     with legacy_h5.open_h5(path) as f:
         if h5_safety.lookup(f, "layers", repr(path)) is not None:
             weights_h5.read_weights(model, f, repr(path))
+            # Keras's load_weights restores a compiled model's optimizer too
+            if model.compiled:
+                weights_h5.read_optimizer(model, f, repr(path))
             return
     legacy_h5.load_weights(path, model)
 

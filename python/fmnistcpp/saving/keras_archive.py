@@ -101,4 +101,4 @@ def load(path, compile=True):
 
 def load_weights(path, model) -> None:
     with _open(path) as z:
-        load_weights_from_archive(z, path, model)
+        load_weights_from_archive(z, path, model, optimizer=model.compiled)

@@ -139,8 +139,13 @@ def model_config(model) -> dict:
                  node_position(t._keras_history.operation, t._keras_history.node_index),
                  t._keras_history.tensor_index] for t in tensors]
 
+    def structure(tensors, struct):  # one tensor: Keras writes a flat [name, node, index]
+        out = refs(tensors)
+        return out[0] if len(out) == 1 and not isinstance(struct, (list, tuple, dict)) else out
+
     return {"name": model.name, "trainable": model.trainable, "layers": layers,
-            "input_layers": refs(graph.inputs), "output_layers": refs(graph.outputs)}
+            "input_layers": structure(graph.inputs, model._input_struct),
+            "output_layers": structure(graph.outputs, model._output_struct)}
 
 
 def model_to_keras(model) -> dict:
@@ -271,12 +276,14 @@ def functional_from_config(config, where="the file"):
             raise ValueError(f"{where}: the model's inputs or outputs name unknown layers")
         return out
 
-    inputs = tensors(config.get("input_layers") or [])
-    outputs = tensors(config.get("output_layers") or [])
+    def flat(refs):  # [name, node, index] rather than a list of them
+        return bool(refs) and not isinstance(refs[0], list)
+
+    input_refs = config.get("input_layers") or []
     output_refs = config.get("output_layers") or []
-    single_output = bool(output_refs) and not isinstance(output_refs[0], list)
-    model = Functional(inputs if len(inputs) > 1 else inputs[0],
-                       outputs[0] if single_output or len(outputs) == 1 else outputs,
+    inputs, outputs = tensors(input_refs), tensors(output_refs)
+    model = Functional(inputs[0] if flat(input_refs) else inputs,
+                       outputs[0] if flat(output_refs) else outputs,
                        name=config.get("name"), trainable=config.get("trainable", True))
     return model
 
@@ -306,7 +313,7 @@ def layer_from_keras(spec: dict, where="the file"):
     if "activation" in config:
         config["activation"] = _activation_name(config["activation"])
     accepted = set(inspect.signature(cls.__init__).parameters) | {
-        "name", "input_shape", "trainable", "batch_input_shape"}
+        "name", "input_shape", "trainable", "batch_input_shape", "activity_regularizer"}
     accepted.discard("kwargs")
     kwargs = {}
     for key, value in config.items():

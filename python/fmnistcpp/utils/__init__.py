@@ -1,4 +1,6 @@
-"""`fmnistcpp.utils`: to_categorical, set_random_seed, Progbar, threads."""
+"""`fmnistcpp.utils`, as keras.utils: to_categorical, normalize,
+set_random_seed, PyDataset / Sequence, plot_model, the image helpers,
+Progbar, and the engine's thread count."""
 
 from __future__ import annotations
 
@@ -8,6 +10,9 @@ import numpy as np
 
 from .. import _random
 from .progbar import Progbar
+from .image_utils import array_to_img, img_to_array, load_img, save_img
+from .model_visualization import model_to_dot, plot_model
+from .py_dataset import PyDataset, Sequence
 
 
 def to_categorical(x, num_classes=None):
@@ -43,6 +48,30 @@ def to_categorical(x, num_classes=None):
     return out
 
 
+def normalize(x, axis=-1, order=2):
+    """x divided by its `order`-norm along `axis` (zero norms left as 1), as
+    keras.utils.normalize on a NumPy array."""
+    x = np.asarray(x)
+    norm = np.atleast_1d(np.linalg.norm(x, order, axis))
+    norm[norm == 0] = 1
+    return x / np.expand_dims(norm, axis or -1)
+
+
+def image_dataset_from_directory(*args, **kwargs):
+    raise NotImplementedError(
+        "utils.image_dataset_from_directory is not supported by fmnistcpp (Keras's returns a "
+        "tf.data.Dataset): use tf.keras.utils.image_dataset_from_directory, whose dataset "
+        "fmnistcpp's fit and predict take as they are, or load the files into arrays with "
+        "utils.load_img and utils.img_to_array")
+
+
+def get_file(*args, **kwargs):
+    raise NotImplementedError(
+        "utils.get_file is not supported by fmnistcpp, which never downloads: put the file on "
+        "disk and open it by path (fmnistcpp.datasets.fashion_mnist.load_data() needs no "
+        "download)")
+
+
 def set_random_seed(seed):
     """Seeds Python's `random`, NumPy's global generator and fmnistcpp's own
     (initial weights, shuffling, dropout masks): runs after it are
@@ -67,4 +96,6 @@ def get_num_threads() -> int:
     return int(_core.get_num_threads())
 
 
-__all__ = ["Progbar", "get_num_threads", "set_num_threads", "set_random_seed", "to_categorical"]
+__all__ = ["Progbar", "PyDataset", "Sequence", "array_to_img", "get_file",
+           "image_dataset_from_directory", "img_to_array", "load_img", "model_to_dot",
+           "normalize", "plot_model", "save_img", "get_num_threads", "set_num_threads", "set_random_seed", "to_categorical"]

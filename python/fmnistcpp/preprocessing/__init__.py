@@ -1,0 +1,6 @@
+"""`fmnistcpp.preprocessing`, as `tf.keras.preprocessing`: `image` holds
+the legacy ImageDataGenerator."""
+
+from . import image
+
+__all__ = ["image"]
