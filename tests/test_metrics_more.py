@@ -466,3 +466,29 @@ def test_bad_metric_inputs_are_clear_errors(thunk, exc, patterns):
         thunk()
     for p in patterns:
         assert re.search(p, str(info.value)), (p, str(info.value))
+
+
+def test_batch_at_a_time_fit_keeps_per_class_metrics(images):
+    # A generator goes through the batch-at-a-time entry (cpp/streaming.cpp):
+    # the same batches as arrays give the same History, arrays included.
+    x, y = images
+    ys = np.eye(10, dtype=np.float32)[y]
+    metrics = [_obj("F1Score"), _obj("Precision", thresholds=[0.3, 0.6], name="p"), _s("accuracy")]
+    _, a = _pair(("Dense", dict(units=10, activation="softmax")), _s("categorical_crossentropy"),
+                 metrics)
+    _, b = _pair(("Dense", dict(units=10, activation="softmax")), _s("categorical_crossentropy"),
+                 metrics)
+
+    def batches():
+        while True:
+            for i in range(0, len(x), 100):
+                yield x[i:i + 100], ys[i:i + 100]
+
+    ha = a.fit(x, ys, epochs=2, batch_size=100, shuffle=False, verbose=0)
+    hb = b.fit(batches(), steps_per_epoch=len(x) // 100, epochs=2, verbose=0)
+    assert set(ha.history) == set(hb.history)
+    for key in ha.history:
+        for u, v in zip(ha.history[key], hb.history[key]):
+            np.testing.assert_allclose(np.asarray(v), np.asarray(u), rtol=1e-6, atol=1e-7,
+                                       err_msg=key)
+    assert np.shape(hb.history["f1_score"][0]) == (10,)
