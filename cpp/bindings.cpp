@@ -462,6 +462,69 @@ int64_t first_non_finite(const py::array& a) {
   return -1;  // integer arrays are always finite
 }
 
+// --- losses and metrics on arrays (keras.losses.mse(y, p), Metric.update_state) ---
+// Python hands over float32 predictions [N, ...] and labels already shaped
+// for the loss or metric: int32 (N,) class indices or float32 like `pred`.
+struct ArrayBatch {
+  FloatArray pred;
+  py::array labels;
+  FloatArray weights;
+  Labels y;
+  int64_t n = 0, k = 0;
+};
+
+ArrayBatch array_batch(const py::handle& pred, const py::handle& labels, const py::handle& sw) {
+  ArrayBatch b;
+  b.pred = FloatArray::ensure(pred);
+  if (!b.pred || b.pred.ndim() < 1 || b.pred.shape(0) == 0)
+    throw std::invalid_argument("y_pred must be a float array with a batch axis");
+  b.n = b.pred.shape(0);
+  b.k = b.pred.size() / b.n;
+  b.labels = py::reinterpret_borrow<py::array>(labels);
+  if (holds<int32_t>(b.labels) && b.labels.ndim() == 1 && b.labels.shape(0) == b.n &&
+      (b.labels.flags() & py::array::c_style)) {
+    b.y.sparse = static_cast<const int32_t*>(b.labels.data());
+    for (int64_t i = 0; i < b.n; ++i)
+      if (b.y.sparse[i] < 0 || b.y.sparse[i] >= b.k)
+        throw std::invalid_argument("label " + std::to_string(b.y.sparse[i]) + " is outside [0, " +
+                                    std::to_string(b.k) + ")");
+  } else if (holds<float>(b.labels) && b.labels.size() == b.pred.size() &&
+             (b.labels.flags() & py::array::c_style)) {
+    b.y.dense = static_cast<const float*>(b.labels.data());
+  } else {
+    throw std::invalid_argument("labels must be int32 (N,) or float32 shaped like y_pred");
+  }
+  if (!sw.is_none()) {
+    b.weights = FloatArray::ensure(sw);
+    if (!b.weights || b.weights.ndim() != 1 || b.weights.shape(0) != b.n)
+      throw std::invalid_argument("sample_weight must have shape (" + std::to_string(b.n) + ",)");
+  }
+  return b;
+}
+
+// (per-row values, reduced loss): Keras's loss(y_true, y_pred, sample_weight).
+py::tuple loss_call(const std::string& kind, const py::dict& args, const py::handle& pred,
+                    const py::handle& labels, const py::handle& sw) {
+  LossPtr loss = make_loss(kind, to_values(args));
+  ArrayBatch b = array_batch(pred, labels, sw);
+  py::array_t<float> values(b.n * loss->rows_per_sample(b.k));
+  const double reduced = loss->call(b.pred.data(), b.y, sw.is_none() ? nullptr : b.weights.data(),
+                                    b.n, b.k, values.mutable_data());
+  return py::make_tuple(values, reduced);
+}
+
+// keras.metrics.<fn>(y_true, y_pred): the values a mean metric averages.
+py::array_t<float> metric_values(const std::string& kind, const py::dict& args,
+                                 const py::handle& pred, const py::handle& labels) {
+  MetricPtr metric = make_metric(kind, to_values(args));
+  auto* mean = dynamic_cast<MeanMetric*>(metric.get());
+  if (!mean) throw std::invalid_argument("metric " + kind + " has no per-sample values");
+  ArrayBatch b = array_batch(pred, labels, py::none());
+  py::array_t<float> out(b.n * mean->values_per_sample(b.k));
+  mean->values(b.pred.data(), b.y, b.n, b.k, out.mutable_data());
+  return out;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -491,6 +554,26 @@ PYBIND11_MODULE(_core, m) {
   m.def("layer_kinds", &layer_kinds);
   m.def("activation_names", &activation_names);
   m.def("first_non_finite", &first_non_finite);
+  m.def("loss_call", &loss_call);
+  m.def("check_loss", [](const std::string& kind, const py::dict& args) {
+    make_loss(kind, to_values(args));  // the loss's own argument checks
+  });
+  m.def("metric_values", &metric_values);
+  py::class_<Metric>(m, "Metric")
+      .def("update", [](Metric& mt, const py::handle& pred, const py::handle& labels,
+                        const py::handle& sw) {
+        ArrayBatch b = array_batch(pred, labels, sw);
+        mt.update(b.pred.data(), b.y, sw.is_none() ? nullptr : b.weights.data(), b.n, b.k);
+      })
+      .def("results", [](const Metric& mt) {
+        std::vector<double> out(mt.result_size());
+        mt.results(out.data());
+        return out;
+      })
+      .def("reset", &Metric::reset);
+  m.def("make_metric", [](const std::string& kind, const py::dict& args) {
+    return make_metric(kind, to_values(args));
+  });
 
   py::class_<Variable>(m, "Variable")
       .def_property_readonly("name", [](const Variable& v) { return v.param().name; })

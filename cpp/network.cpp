@@ -108,7 +108,7 @@ void Network::compile(std::vector<Target> targets, std::unique_ptr<Optimizer> op
   }
   for (Target& tg : targets) {
     const int k = producer_[outputs_[tg.output]];
-    if (k >= 0 && emit[k] && !refuse[k]) tg.loss->set_input_is_logits(true);
+    if (k >= 0 && emit[k] && !refuse[k]) tg.loss->set_logits_of(nodes_[k].layer->output_activation());
   }
   for (size_t k = 0; k < nodes_.size(); ++k) {
     emits_logits_[k] = emit[k] && !refuse[k];
@@ -461,19 +461,24 @@ void Network::reset_metrics() {
   }
 }
 
+// A metric may have several numbers (one per class or threshold): they
+// follow each other in logs.metrics.
 void Network::read_metrics(EpochLogs& logs) const {
   size_t i = 0;
   for (const Target& tg : targets_)
-    for (const auto& m : tg.metrics) logs.metrics[i++] = m->result();
+    for (const auto& m : tg.metrics) m->results(&logs.metrics[i]), i += m->result_size();
   for (const Target& tg : targets_)
-    for (const auto& m : tg.weighted_metrics) logs.metrics[i++] = m->result();
+    for (const auto& m : tg.weighted_metrics) m->results(&logs.metrics[i]), i += m->result_size();
 }
 
 EpochLogs Network::new_logs() const {
   EpochLogs logs;
   logs.target_loss_sum.assign(targets_.size(), 0.0);
   size_t count = 0;
-  for (const Target& tg : targets_) count += tg.metrics.size() + tg.weighted_metrics.size();
+  for (const Target& tg : targets_) {
+    for (const auto& m : tg.metrics) count += m->result_size();
+    for (const auto& m : tg.weighted_metrics) count += m->result_size();
+  }
   logs.metrics.assign(count, 0.0);
   return logs;
 }

@@ -223,7 +223,10 @@ EpochLogs Network::evaluate(const PassData& data, int64_t batch_size, const Prog
     weight_penalty = penalty(false);
     per_row = floats_per_row();
   }
-  const int64_t rows = inference_rows(batch_size, n, per_row);
+  // A loss that depends on how samples are grouped sees the caller's batches.
+  bool grouped = false;
+  for (const Target& tg : targets_) grouped = grouped || tg.loss->depends_on_batches();
+  const int64_t rows = grouped ? std::min(batch_size, n) : inference_rows(batch_size, n, per_row);
   const int64_t num_batches = batch_count(n, batch_size);
   for (int64_t start = 0; start < n; start += rows) {
     const int64_t m = std::min(rows, n - start);

@@ -262,7 +262,7 @@ def test_calls_before_compile_and_unsupported_options_say_so():
     with pytest.raises(RuntimeError, match="compile"):
         model.fit(x, y, verbose=0)
     with pytest.raises(ValueError, match="Unknown loss"):
-        model.compile("adam", "hinge")
+        model.compile("adam", "hinge_loss")
     with pytest.raises(ValueError, match="Unknown optimizer"):
         model.compile("adamz", "sparse_categorical_crossentropy")
     with pytest.raises(NotImplementedError, match="adagrad"):

@@ -2,7 +2,8 @@
 reads: one C-contiguous array per model input (float32 read in place;
 uint8 and float64 kept as they are and converted by the engine a batch at
 a time, so no float32 copy of the whole dataset is made), int32 class
-indices for sparse losses, float32 rows for the others. Checked and
+indices for losses that take them, float32 targets of the output's shape
+for the others. Checked and
 converted once per call, so the C++ loop only reads views."""
 
 from __future__ import annotations
@@ -101,7 +102,13 @@ def structure(value, names: list, what: str) -> list:
                      f"a dict of {len(names)} arrays, got {type(value).__name__}")
 
 
-def as_labels(y, n: int, classes: int, sparse: bool, what: str = "y") -> np.ndarray:
+def as_labels(y, n: int, output_shape: tuple, sparse: bool, what: str = "y",
+              loss: str = "sparse_categorical_crossentropy") -> np.ndarray:
+    """Labels for one output, as its loss reads them: int32 class indices
+    (N,) (also given as (N, 1)) when `sparse`, else float32 targets of the
+    output's shape (N, *output_shape); as Keras's
+    squeeze_or_expand_to_same_rank, (N,) labels fit an (N, 1) output and a
+    trailing axis of 1 is dropped."""
     if y is None:
         raise ValueError(f"{what} is required for training and evaluation")
     arr = to_array(y, what)
@@ -109,32 +116,38 @@ def as_labels(y, n: int, classes: int, sparse: bool, what: str = "y") -> np.ndar
     if arr.ndim == 0 or arr.shape[0] != n:
         raise ValueError(f"x has {n} samples but {what} has "
                          f"{arr.shape[0] if arr.ndim else 'no batch axis'}")
+    shape = tuple(output_shape)
     if sparse:
+        classes = shape[-1]
         if arr.ndim == 2 and arr.shape[1] == 1:
             arr = arr[:, 0]
         if arr.ndim != 1:
             raise ValueError(
-                f"sparse_categorical_crossentropy expects integer labels of shape ({n},), got "
-                f"{what} of shape {arr.shape}; for one-hot labels use categorical_crossentropy"
+                f"{loss} expects integer labels of shape ({n},), got {what} of shape "
+                f"{arr.shape}; for one-hot labels use categorical_crossentropy"
             )
         if not np.issubdtype(arr.dtype, np.integer):
             bad = ~np.isfinite(arr) | (arr != np.round(arr))
             if bad.any():
                 raise ValueError(
-                    f"{what} must hold integer class indices in [0, {classes}) for "
-                    f"sparse_categorical_crossentropy, got {float(arr[bad][0])!r} at index "
-                    f"{int(np.flatnonzero(bad)[0])}"
+                    f"{what} must hold integer class indices in [0, {classes}) for {loss}, got "
+                    f"{float(arr[bad][0])!r} at index {int(np.flatnonzero(bad)[0])}"
                 )
         lo, hi = arr.min(), arr.max()
         if lo < 0 or hi >= classes:
             raise ValueError(f"{what} holds labels in [{lo}, {hi}], expected in [0, {classes})")
         return np.ascontiguousarray(arr, dtype=np.int32)
-    if arr.ndim != 2 or arr.shape[1] != classes:
-        raise ValueError(
-            f"categorical_crossentropy expects one-hot labels of shape ({n}, {classes}), got "
-            f"{what} of shape {arr.shape}; for integer labels use "
-            "sparse_categorical_crossentropy or fmnistcpp.utils.to_categorical"
-        )
+    if arr.shape[1:] == shape[:-1] and shape[-1] == 1:
+        arr = arr[..., None]
+    elif arr.shape[1:] == shape + (1,):
+        arr = arr[..., 0]
+    if arr.shape[1:] != shape:
+        expected = f"({n}, {', '.join(map(str, shape))})"
+        hint = ("; for integer labels use sparse_categorical_crossentropy or "
+                "fmnistcpp.utils.to_categorical") if loss == "categorical_crossentropy" else ""
+        kind = "one-hot labels" if loss == "categorical_crossentropy" else "labels"
+        raise ValueError(f"{loss} expects {kind} of shape {expected} (the output's shape), got "
+                         f"{what} of shape {arr.shape}{hint}")
     arr = np.ascontiguousarray(arr, dtype=np.float32)
     if not np.isfinite(arr).all():
         raise ValueError(f"{what} contains NaN or infinity")
@@ -156,11 +169,15 @@ def as_sample_weight(w, n: int, what: str = "sample_weight") -> np.ndarray:
 
 def class_weights(class_weight, labels: np.ndarray) -> np.ndarray:
     """Keras's class_weight_to_sample_weights: the weight of each sample's
-    class (one-hot rows by their argmax), 1 for classes not in the dict."""
+    class (one-hot rows by their argmax, a single 0/1 column rounded), 1
+    for classes not in the dict."""
     if not isinstance(class_weight, dict):
         raise ValueError(f"class_weight must be a dict {{class index: weight}}, got "
                          f"{type(class_weight).__name__}")
-    classes = labels if labels.ndim == 1 else np.argmax(labels, axis=-1)
+    if labels.ndim > 1 and labels.shape[-1] != 1:
+        classes = np.argmax(labels.reshape(len(labels), -1), axis=-1)
+    else:  # class indices, or one 0/1 column (Keras rounds it)
+        classes = np.round(labels.reshape(len(labels))).astype(np.int64)
     out = np.ones(len(classes), dtype=np.float32)
     for c, w in class_weight.items():
         try:

@@ -20,7 +20,8 @@ class History(Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
         for k, v in (logs or {}).items():
-            self.history.setdefault(k, []).append(float(v))
+            # Metrics with several numbers (per class) stay arrays, as in Keras.
+            self.history.setdefault(k, []).append(v if getattr(v, "ndim", 0) else float(v))
         if self.model is not None:
             self.model.history = self
 

@@ -51,10 +51,13 @@ class Trainer:
     def _resolve_targets(self):
         loss, loss_weights, metrics, weighted_metrics = self._compile_request
         self._targets = compile_config.resolve(self.output_names, loss, loss_weights, metrics,
-                                               weighted_metrics)
+                                               weighted_metrics,
+                                               [tuple(o.shape[1:]) for o in self.outputs])
         self.compiled_metrics = [m for t in self._targets for m in t.metrics + t.weighted_metrics]
-        losses, names = compile_config.log_names(self._targets, len(self.output_names) > 1)
+        losses, names, shapes = compile_config.log_names(self._targets,
+                                                         len(self.output_names) > 1)
         self._loss_log_names, self._metric_log_names = losses, names
+        self._metric_log_shapes = shapes
         metric_objs = [m for t in self._targets for m in t.metrics] + \
             [m for t in self._targets for m in t.weighted_metrics]
         self._metric_directions = {n: m.direction for n, m in zip(names, metric_objs)}
@@ -103,8 +106,14 @@ class Trainer:
         logs = {prefix + "loss": float(raw["loss"])}
         for name, v in zip(self._loss_log_names, raw["target_losses"]):
             logs[prefix + name] = float(v)
-        for name, v in zip(self._metric_log_names, raw["metrics"]):
-            logs[prefix + name] = float(v)
+        values, at = raw["metrics"], 0
+        for name, shape in zip(self._metric_log_names, self._metric_log_shapes):
+            # A metric with several numbers (per class or threshold) logs an
+            # array, as Keras does.
+            size = int(np.prod(shape))
+            logs[prefix + name] = np.asarray(values[at:at + size], dtype=np.float32) if shape \
+                else float(values[at])
+            at += size
         return dict(sorted(logs.items()))  # Keras 3 orders the logs by name
 
     # --- data ---------------------------------------------------------------------
@@ -123,9 +132,9 @@ class Trainer:
         ys = data.structure(y, self.output_names, what + " output")
         out = []
         for t in self._targets:
-            classes = int(np.prod(self.outputs[t.output].shape[1:]))
             label_what = what if len(self.output_names) == 1 else f"{what}[{t.output_name!r}]"
-            out.append(data.as_labels(ys[t.output], n, classes, t.loss.sparse, label_what))
+            out.append(data.as_labels(ys[t.output], n, tuple(self.outputs[t.output].shape[1:]),
+                                      t.loss.sparse, label_what, t.loss._fn))
         return out
 
     def _weights(self, sample_weight, class_weight, ys, n):

@@ -31,8 +31,8 @@ def compile_to_keras(model) -> dict | None:
         "optimizer": optimizer_to_keras(model.optimizer),
         "loss": _map(loss, loss_to_keras),
         "loss_weights": loss_weights,
-        "metrics": _map(metrics, lambda m: metric_to_keras(metrics_module.get(m))) or None,
-        "weighted_metrics": _map(weighted, lambda m: metric_to_keras(metrics_module.get(m))),
+        "metrics": _map(metrics, metric_to_keras) or None,
+        "weighted_metrics": _map(weighted, metric_to_keras),
         "run_eagerly": False,
         "steps_per_execution": 1,
         "jit_compile": False,
@@ -54,29 +54,11 @@ def optimizer_to_keras(opt) -> dict:
 
 
 def loss_to_keras(loss):
-    if isinstance(loss, str):
-        return loss
-    if isinstance(loss, losses.Loss):
-        config = loss.get_config()
-        if loss.sparse:
-            config.setdefault("ignore_class", None)
-        else:
-            config.update(label_smoothing=0.0, axis=-1)
-        return {"module": "keras.losses", "class_name": type(loss).__name__, "config": config,
-                "registered_name": None}
-    name = getattr(loss, "__name__", None)
-    if name:
-        return name
-    raise ValueError(f"cannot serialize the loss {loss!r}")
+    return losses.serialize(loss)
 
 
 def metric_to_keras(metric):
-    if type(metric) is metrics_module.Accuracy:
-        return metric.name  # 'accuracy' / 'acc', as the user wrote it
-    config = dict(metric.get_config())
-    config["dtype"] = "float32"
-    return {"module": "keras.metrics", "class_name": type(metric).__name__, "config": config,
-            "registered_name": None}
+    return metrics_module.serialize(metric)
 
 
 _OPT_IGNORED = {"ema_momentum", "ema_overwrite_frequency", "jit_compile", "is_legacy_optimizer",
@@ -121,26 +103,15 @@ def optimizer_from_keras(spec, where="the file"):
 
 def _loss_leaf(spec, where):
     if isinstance(spec, str) and spec in losses._BY_NAME:
-        return spec
+        return spec  # kept as written, as Keras keeps it
     return loss_from_keras(spec, where)
 
 
 def loss_from_keras(spec, where="the file"):
-    if isinstance(spec, dict) and "class_name" in spec:
-        cls_name = spec["class_name"]
-        if cls_name in ("function",) and isinstance(spec.get("config"), str):
-            return losses.get(spec["config"])
-        if cls_name not in losses._BY_NAME:
-            raise ValueError(f"{where}: the loss {cls_name!r} is not supported; supported: "
-                             "categorical_crossentropy, sparse_categorical_crossentropy")
-        config = spec.get("config") or {}
-        kwargs = {k: v for k, v in config.items()
-                  if k in ("name", "from_logits", "label_smoothing", "axis", "ignore_class")}
-        return losses._BY_NAME[cls_name](**kwargs)
     try:
-        return losses.get(spec)
-    except ValueError as exc:
-        raise ValueError(f"{where}: {exc}") from exc
+        return losses.deserialize(spec)
+    except (ValueError, NotImplementedError) as exc:
+        raise type(exc)(f"{where}: {exc}") from exc
 
 
 def metrics_from_keras(spec, where="the file"):
@@ -155,21 +126,15 @@ def metrics_from_keras(spec, where="the file"):
             continue
         if m is None:
             continue
-        if isinstance(m, dict):
-            cls_name = m.get("class_name")
-            config = m.get("config") or {}
-            cls = getattr(metrics_module, str(cls_name), None)
-            if not (isinstance(cls, type) and issubclass(cls, metrics_module.Metric)):
-                raise ValueError(f"{where}: the metric {cls_name!r} is not supported")
-            kwargs = {"name": config.get("name")}
-            if "k" in config:
-                kwargs["k"] = config["k"]
-            out.append(cls(**kwargs))
-        else:
-            try:
-                out.append(metrics_module.get(m))
-            except ValueError as exc:
-                raise ValueError(f"{where}: {exc}") from exc
+        try:
+            if isinstance(m, str):  # kept as written: compile resolves 'accuracy' by shape
+                if m.lower() not in ("accuracy", "acc"):
+                    metrics_module.get(m)
+                out.append(m)
+            else:
+                out.append(metrics_module.deserialize(m))
+        except (ValueError, NotImplementedError) as exc:
+            raise type(exc)(f"{where}: {exc}") from exc
     return out
 
 

@@ -16,6 +16,8 @@ def _dynamic_display() -> bool:
 
 
 def _format_value(v) -> str:
+    if getattr(v, "ndim", 0):  # a metric with several numbers: Keras shows their mean
+        v = float(sum(v.ravel()) / v.size)
     return f"{v:.4f}" if abs(v) > 1e-3 else f"{v:.4e}"
 
 
