@@ -35,6 +35,7 @@ class _Conv(Layer):
 
     def get_config(self):
         config = super().get_config()
+        config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         for prefix in self._prefixes.values():
             for suffix, module in (("initializer", initializers), ("regularizer", regularizers),
                                    ("constraint", constraints)):
