@@ -39,6 +39,10 @@ class AveragePooling2D(_Pooling2D):
 
     _engine_kind = "AveragePooling2D"
 
+    def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
+        # no default pool_size, as Keras
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+
 
 class GlobalAveragePooling2D(Layer):
     """The mean over height and width of each channel: `(batch, channels)`,
@@ -69,6 +73,10 @@ class AveragePooling1D(_Pooling1D):
     """Average pooling over windows of steps; arguments as MaxPooling1D."""
 
     _engine_kind = "AveragePooling1D"
+
+    def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
+        # no default pool_size, as Keras
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
 
 class GlobalMaxPooling2D(Layer):
