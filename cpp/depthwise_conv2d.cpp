@@ -19,7 +19,8 @@ class DepthwiseConv2D : public ConvBase {
  private:
   Shape infer(const std::vector<Shape>& inputs) override {
     const int64_t c = image_hwc(inputs[0])[2];
-    return infer_conv(inputs[0], c * multiplier_, c, {ksize_[0], ksize_[1], c, multiplier_});
+    const int64_t out = checked_size({c, multiplier_}, "DepthwiseConv2D's output channels");
+    return infer_conv(inputs[0], out, c, {ksize_[0], ksize_[1], c, multiplier_});
   }
   int64_t multiplier_;
 };

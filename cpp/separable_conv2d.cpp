@@ -16,8 +16,10 @@ SeparableConv2D::SeparableConv2D(Config config)
 
 Shape SeparableConv2D::infer(const std::vector<Shape>& inputs) {
   const int64_t c = image_hwc(inputs[0])[2];
+  const int64_t mid = checked_size({c, multiplier_}, "SeparableConv2D's depthwise channels");
   // The geometry is the depthwise step's; WeightedLayer's kernel is the pointwise one.
-  Shape out = infer_conv(inputs[0], filters_, 1, {1, 1, c * multiplier_, filters_});
+  Shape out = infer_conv(inputs[0], filters_, 1, {1, 1, mid, filters_});
+  checked_size({mid, out_hwc_[0], out_hwc_[1]}, "SeparableConv2D's depthwise output");
   kernel_->name = "pointwise_kernel";
   depthwise_ = std::make_unique<Param>("depthwise_kernel",
                                        std::vector<int64_t>{ksize_[0], ksize_[1], c, multiplier_});

@@ -430,6 +430,8 @@ BAD = [
                     activation="softmax"), IMAGE, NotImplementedError, "channels_last"),
     ("Conv2D", dict(filters=4, kernel_size=3, padding="causal"), IMAGE, ValueError,
      "'valid' or 'same'"),
+    ("Conv2D", dict(filters=4, kernel_size=3, lora_rank=2), IMAGE, NotImplementedError,
+     "lora_rank"),
     ("Conv1D", dict(filters=4, kernel_size=3), IMAGE, ValueError, "(steps, channels)"),
     ("Conv1D", dict(filters=4, kernel_size=(3, 3)), (8, 4), ValueError, "tuple of 1 ints"),
     ("DepthwiseConv2D", dict(kernel_size=3, depth_multiplier=0), IMAGE, ValueError,
@@ -466,6 +468,15 @@ BAD = [
     ("MaxPooling1D", dict(pool_size=9), (8, 4), ValueError, "larger than its input"),
     ("AveragePooling1D", dict(pool_size=2, strides=(1, 2)), (8, 4), ValueError, "tuple of 1 ints"),
     ("AveragePooling2D", {}, IMAGE, TypeError, "pool_size"),
+    # hostile sizes: a ValueError before anything is allocated, never an overflow
+    ("ZeroPadding2D", dict(padding=2**62), IMAGE, ValueError, "larger than a tensor can hold"),
+    ("UpSampling2D", dict(size=2**62), IMAGE, ValueError, "2**60 elements"),
+    ("DepthwiseConv2D", dict(kernel_size=3, depth_multiplier=2**62), IMAGE, ValueError,
+     "2**60 elements"),
+    ("Conv2DTranspose", dict(filters=2, kernel_size=3, strides=2**62), IMAGE, ValueError,
+     "2**60 elements"),
+    ("Conv2D", dict(filters=2, kernel_size=3, dilation_rate=2**62, padding="same"), IMAGE,
+     ValueError, "2**60 elements"),
 ]
 
 

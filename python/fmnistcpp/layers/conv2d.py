@@ -7,7 +7,7 @@ knows: each weight's initializer, regularizer and constraint."""
 from __future__ import annotations
 
 from .. import activations, constraints, initializers, regularizers
-from .layer import Layer
+from .layer import Layer, reject_unsupported
 
 
 class _Conv(Layer):
@@ -78,8 +78,10 @@ class Conv2D(_Conv):
                  dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
+                 kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
+                 **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        reject_unsupported("Conv2D", lora_rank=lora_rank, lora_alpha=lora_alpha)
         self._weight_arguments(locals())
         self._engine_config = dict(
             filters=filters, kernel_size=kernel_size, strides=strides, padding=padding,
@@ -103,8 +105,10 @@ class Conv1D(_Conv):
                  dilation_rate=1, groups=1, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
+                 kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
+                 **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        reject_unsupported("Conv1D", lora_rank=lora_rank, lora_alpha=lora_alpha)
         self._weight_arguments(locals())
         self._engine_config = dict(
             filters=filters, kernel_size=kernel_size, strides=strides, padding=padding,
