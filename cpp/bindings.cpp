@@ -70,6 +70,14 @@ ConfigValue to_value(const py::handle& v) {
     }
     if (all_ints) return ints;
     if (all_numbers) return numbers;
+    IntTuples nested;  // ((1, 2), (3, 4)): each element a tuple of ints
+    for (const py::handle& e : v) {
+      ConfigValue c = to_value(e);
+      if (!std::holds_alternative<std::vector<int64_t>>(c))
+        return OpaqueValue{py::repr(v).cast<std::string>()};
+      nested.push_back(std::get<std::vector<int64_t>>(c));
+    }
+    if (!nested.empty()) return nested;
   }
   return OpaqueValue{py::repr(v).cast<std::string>()};
 }
@@ -90,6 +98,11 @@ py::object from_value(const ConfigValue& v) {
     py::object operator()(const std::vector<int64_t>& t) const { return py::tuple(py::cast(t)); }
     py::object operator()(const std::vector<double>& t) const { return py::tuple(py::cast(t)); }
     py::object operator()(const OpaqueValue& o) const { return py::str(o.repr); }
+    py::object operator()(const IntTuples& t) const {
+      py::list items;
+      for (const auto& e : t) items.append(py::tuple(py::cast(e)));
+      return py::tuple(items);
+    }
   };
   return std::visit(ToPy{}, v);
 }

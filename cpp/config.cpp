@@ -41,6 +41,11 @@ std::string python_repr(const ConfigValue& v) {
     std::string operator()(const std::vector<int64_t>& t) const { return tuple_repr(t); }
     std::string operator()(const std::vector<double>& t) const { return tuple_repr(t); }
     std::string operator()(const OpaqueValue& o) const { return o.repr; }
+    std::string operator()(const IntTuples& t) const {
+      std::string s = "(";
+      for (size_t i = 0; i < t.size(); ++i) s += (i ? ", " : "") + tuple_repr(t[i]);
+      return s + (t.size() == 1 ? ",)" : ")");
+    }
   };
   return std::visit(Repr{}, v);
 }
@@ -159,6 +164,50 @@ std::vector<int64_t> Config::positive_tuple(const std::string& key, size_t n,
               std::holds_alternative<std::vector<int64_t>>(*v)) && out.size() == n)
       fail(key, "positive (an int or a tuple of " + std::to_string(n) + " positive ints)");
     fail(key, "an int or a tuple of " + std::to_string(n) + " ints");
+  }
+  set(key, out);
+  return out;
+}
+
+std::optional<std::vector<int64_t>> Config::optional_tuple(const std::string& key, size_t n,
+                                                           int64_t min) {
+  const ConfigValue* v = find(key);
+  if (!v) {
+    set(key, std::monostate{});
+    return std::nullopt;
+  }
+  std::vector<int64_t> out;
+  if (std::holds_alternative<int64_t>(*v)) out.assign(n, std::get<int64_t>(*v));
+  else if (std::holds_alternative<std::vector<int64_t>>(*v))
+    out = std::get<std::vector<int64_t>>(*v);
+  const bool ok = out.size() == n &&
+                  std::all_of(out.begin(), out.end(), [&](int64_t d) { return d >= min; });
+  if (!ok)
+    fail(key, "None, an int or a tuple of " + std::to_string(n) + " ints, each >= " +
+                  std::to_string(min));
+  set(key, out);
+  return out;
+}
+
+IntTuples Config::int_pairs(const std::string& key, size_t n, const IntTuples& fallback) {
+  const ConfigValue* v = find(key);
+  IntTuples out;
+  if (!v) {
+    out = fallback;
+  } else if (std::holds_alternative<int64_t>(*v)) {
+    out.assign(n, std::vector<int64_t>(2, std::get<int64_t>(*v)));
+  } else if (std::holds_alternative<std::vector<int64_t>>(*v)) {
+    for (int64_t d : std::get<std::vector<int64_t>>(*v)) out.push_back({d, d});
+  } else if (std::holds_alternative<IntTuples>(*v)) {
+    out = std::get<IntTuples>(*v);
+  }
+  const bool ok = out.size() == n && std::all_of(out.begin(), out.end(), [](const auto& p) {
+                    return p.size() == 2 && p[0] >= 0 && p[1] >= 0;
+                  });
+  if (!ok) {
+    const std::string axes = std::to_string(n);
+    fail(key, "an int, a tuple of " + axes + " ints or a tuple of " + axes +
+                  " tuples of 2 ints ((before, after) per axis), all >= 0");
   }
   set(key, out);
   return out;

@@ -23,8 +23,12 @@ struct OpaqueValue {
   std::string repr;
 };
 
+// A tuple of int tuples (ZeroPadding2D's ((top, bottom), (left, right))).
+using IntTuples = std::vector<std::vector<int64_t>>;
+
 using ConfigValue = std::variant<std::monostate, bool, int64_t, double, std::string,
-                                 std::vector<int64_t>, std::vector<double>, OpaqueValue>;
+                                 std::vector<int64_t>, std::vector<double>, OpaqueValue,
+                                 IntTuples>;
 
 // Python's repr of a value, for messages: 'same', 2.5, True, None, (3, 3).
 std::string python_repr(const ConfigValue& v);
@@ -63,6 +67,14 @@ class Config {
   // An int or a tuple of n positive ints ("kernel_size", "strides").
   std::vector<int64_t> positive_tuple(const std::string& key, size_t n,
                                       const std::vector<int64_t>& fallback);
+  // An int or a tuple of n ints, each >= min ("output_padding": min 0);
+  // None (or a missing key) gives nullopt, stored as None.
+  std::optional<std::vector<int64_t>> optional_tuple(const std::string& key, size_t n,
+                                                     int64_t min);
+  // Keras's 2-D padding / cropping forms: an int (every side), a tuple of n
+  // ints (symmetric per axis) or n tuples of 2 ints ((before, after) per
+  // axis), all >= 0. Stored as the n (before, after) pairs.
+  IntTuples int_pairs(const std::string& key, size_t n, const IntTuples& fallback);
   // A tuple of positive ints of any length ("target_shape"); with
   // allow_unknown, one entry may be -1 (inferred, as Keras's Reshape).
   std::vector<int64_t> shape(const std::string& key, bool allow_unknown = false);

@@ -45,49 +45,146 @@ std::vector<int64_t> window_output(const std::string& layer, const char* window_
   return {oh, ow};
 }
 
-Conv2D::Conv2D(Config config)
-    : WeightedLayer(std::move(config)), filters_(config_.positive_int("filters")),
-      kernel_(config_.positive_tuple("kernel_size", 2, {})),
-      strides_(config_.positive_tuple("strides", 2, {1, 1})),
-      same_padding_(config_.choice("padding", {"valid", "same"}, "valid") == "same") {
-  if (config_.choice("data_format", {"channels_last", "channels_first"}, "channels_last") !=
-      "channels_last")
-    throw not_implemented("Conv2D supports data_format='channels_last' only");
-  if (config_.positive_tuple("dilation_rate", 2, {1, 1}) != std::vector<int64_t>{1, 1})
-    throw not_implemented("Conv2D dilation_rate other than 1 is not supported");
-  if (config_.positive_int("groups", 1) != 1)
-    throw not_implemented("grouped Conv2D (groups > 1) is not supported");
+Dims conv_weights_dims(int64_t kh, int64_t kw, int64_t in_per_group, int64_t out,
+                       int64_t groups) {
+  if (groups == 1) return {out, in_per_group, kh, kw};
+  return {groups, out / groups, in_per_group, kh, kw};
 }
 
-Shape Conv2D::infer(const std::vector<Shape>& inputs) {
-  const Shape& in = inputs[0];
-  auto hw = window_output("Conv2D", "kernel", in, kernel_, strides_, same_padding_, pad_l_, pad_r_);
-  make_params({kernel_[0], kernel_[1], in[2], filters_}, filters_);
-  return {hw[0], hw[1], filters_};
+dnnl::memory::desc keras_conv_kernel_md(int64_t kh, int64_t kw, int64_t in_per_group,
+                                        int64_t out, int64_t groups) {
+  Dims dims = conv_weights_dims(kh, kw, in_per_group, out, groups);
+  if (groups == 1) return plain_md(dims, Tag::hwio);
+  // Keras's (kh, kw, i, o) with o = g * (out / groups) + j, as strides of
+  // (g, j, i, kh, kw).
+  const int64_t per_group = out / groups;
+  Dims strides{per_group, 1, out, kw * in_per_group * out, in_per_group * out};
+  return dnnl::memory::desc(dims, DataType::f32, strides);
 }
 
-void Conv2D::prepare(int64_t batch) {
+static std::vector<int64_t> as_2d(const std::vector<int64_t>& v, int rank) {
+  return rank == 2 ? v : std::vector<int64_t>{1, v[0]};
+}
+
+ConvBase::ConvBase(Config config, int rank, bool dilation_with_strides)
+    : WeightedLayer(std::move(config)), rank_(rank) {
+  ksize_ = as_2d(config_.positive_tuple("kernel_size", rank, {}), rank);
+  strides_ = as_2d(config_.positive_tuple("strides", rank, std::vector<int64_t>(rank, 1)), rank);
+  std::vector<std::string> paddings{"valid", "same"};
+  if (rank == 1) paddings.push_back("causal");
+  padding_ = config_.choice("padding", paddings, "valid");
+  channels_first_ = config_.choice("data_format", {"channels_last", "channels_first"},
+                                   "channels_last") == "channels_first";
+  dilation_ =
+      as_2d(config_.positive_tuple("dilation_rate", rank, std::vector<int64_t>(rank, 1)), rank);
+  const bool strided = std::max(strides_[0], strides_[1]) > 1;
+  const bool dilated = std::max(dilation_[0], dilation_[1]) > 1;
+  if (strided && dilated && !dilation_with_strides)
+    throw std::invalid_argument(
+        kind() + ": strides > 1 together with dilation_rate > 1 is not supported (as in Keras), "
+        "got strides=" + python_repr(config_.values().at("strides")) +
+        " and dilation_rate=" + python_repr(config_.values().at("dilation_rate")));
+  if (channels_first_ && act_.kind() == Activation::softmax)
+    // Keras's softmax runs over the last axis, which is the width here; the
+    // engine's softmax runs over the channels.
+    throw not_implemented(kind() + " with data_format='channels_first' and a softmax activation "
+                          "is not supported; use data_format='channels_last'");
+}
+
+Shape ConvBase::image_hwc(const Shape& s) const {
+  const size_t want = rank_ + 1;
+  if (s.size() != want) {
+    const char* form = rank_ == 2 ? (channels_first_ ? "(channels, height, width)"
+                                                     : "(height, width, channels)")
+                                  : (channels_first_ ? "(channels, steps)" : "(steps, channels)");
+    throw std::invalid_argument(kind() + " expects input of shape " + form + ", got " +
+                                shape_str(s));
+  }
+  if (rank_ == 1) return channels_first_ ? Shape{1, s[1], s[0]} : Shape{1, s[0], s[1]};
+  return channels_first_ ? Shape{s[1], s[2], s[0]} : s;
+}
+
+Shape ConvBase::keras_shape(int64_t h, int64_t w, int64_t c) const {
+  if (rank_ == 1) return channels_first_ ? Shape{c, w} : Shape{w, c};
+  return channels_first_ ? Shape{c, h, w} : Shape{h, w, c};
+}
+
+Shape ConvBase::infer_conv(const Shape& in, int64_t out_channels, int64_t groups,
+                           std::vector<int64_t> kernel_shape) {
+  in_hwc_ = image_hwc(in);
+  in_channels_ = in_hwc_[2];
+  groups_ = groups;
+  out_channels_ = out_channels;
+  if (in_channels_ % groups != 0)
+    throw std::invalid_argument(kind() + ": the number of input channels must be evenly divisible "
+                                "by the number of groups, got groups=" + std::to_string(groups) +
+                                " and an input of shape " + shape_str(in));
+  out_hwc_ = {0, 0, out_channels};
+  pad_l_ = {0, 0};
+  pad_r_ = {0, 0};
+  for (int a = 0; a < 2; ++a) {
+    checked_size({ksize_[a], dilation_[a]}, "the dilated kernel");  // no overflow below
+    const int64_t extent = (ksize_[a] - 1) * dilation_[a] + 1;  // of the dilated kernel
+    if (padding_ == "causal" && a == 1) {  // all the padding before: no output sees the future
+      pad_l_[a] = extent - 1;
+      out_hwc_[a] = (in_hwc_[a] - 1) / strides_[a] + 1;
+    } else {
+      window_geometry(in_hwc_[a], extent, strides_[a], padding_ == "same", out_hwc_[a], pad_l_[a],
+                      pad_r_[a]);
+    }
+    if (out_hwc_[a] <= 0)
+      throw std::invalid_argument(kind() + ": kernel_size=" +
+                                  python_repr(config_.values().at("kernel_size")) +
+                                  " with dilation_rate=" +
+                                  python_repr(config_.values().at("dilation_rate")) +
+                                  " is larger than its input " + shape_str(in) +
+                                  " with padding='valid'");
+  }
+  make_params(std::move(kernel_shape), out_channels);
+  return keras_shape(out_hwc_[0], out_hwc_[1], out_channels);
+}
+
+void ConvBase::prepare(int64_t batch) {
   if (batch == batch_) return;
   batch_ = batch;
   auto& eng = cpu_engine();
-  const Shape& in = input();
-  Dims w_dims{filters_, in[2], kernel_[0], kernel_[1]};
+  const int64_t ipg = in_channels_ / groups_;
+  Dims w_dims = conv_weights_dims(ksize_[0], ksize_[1], ipg, out_channels_, groups_);
+  auto src_md = image_md(batch, in_channels_, in_hwc_[0], in_hwc_[1], channels_first_);
+  auto dst_md = image_md(batch, out_channels_, out_hwc_[0], out_hwc_[1], channels_first_);
+  auto keras_w_md = keras_conv_kernel_md(ksize_[0], ksize_[1], ipg, out_channels_, groups_);
+  auto b_md = use_bias_ ? plain_md({out_channels_}, Tag::x) : dnnl::memory::desc();
   Dims strides{strides_[0], strides_[1]};
-  auto src_md = plain_md({batch, in[2], in[0], in[1]}, Tag::nhwc);
-  auto dst_md = plain_md({batch, filters_, output_[0], output_[1]}, Tag::nhwc);
-  auto keras_w_md = plain_md(w_dims, Tag::hwio);
-  auto b_md = use_bias_ ? plain_md({filters_}, Tag::x) : dnnl::memory::desc();
+  Dims dilation{dilation_[0] - 1, dilation_[1] - 1};  // oneDNN counts the gaps
 
   auto fwd = dnnl::convolution_forward::primitive_desc(
       eng, prop_kind::forward_training, algorithm::convolution_direct, src_md, any_md(w_dims), b_md,
-      dst_md, strides, pad_l_, pad_r_, forward_attr());
+      dst_md, strides, dilation, pad_l_, pad_r_, forward_attr());
   auto bwd_data = dnnl::convolution_backward_data::primitive_desc(
-      eng, algorithm::convolution_direct, src_md, any_md(w_dims), dst_md, strides, pad_l_, pad_r_,
-      fwd);
-  auto bwd_weights = dnnl::convolution_backward_weights::primitive_desc(
-      eng, algorithm::convolution_direct, src_md, any_md(w_dims), b_md, dst_md, strides, pad_l_,
+      eng, algorithm::convolution_direct, src_md, any_md(w_dims), dst_md, strides, dilation, pad_l_,
       pad_r_, fwd);
+  auto bwd_weights = dnnl::convolution_backward_weights::primitive_desc(
+      eng, algorithm::convolution_direct, src_md, any_md(w_dims), b_md, dst_md, strides, dilation,
+      pad_l_, pad_r_, fwd);
   adopt(fwd, bwd_data, bwd_weights, keras_w_md, batch);
+}
+
+Conv2D::Conv2D(Config config) : Conv2D(std::move(config), 2) {}
+
+Conv2D::Conv2D(Config config, int rank)
+    : ConvBase(std::move(config), rank, /*dilation_with_strides=*/false),
+      filters_(config_.positive_int("filters")), groups_arg_(config_.positive_int("groups", 1)) {
+  if (filters_ % groups_arg_ != 0)
+    throw std::invalid_argument(kind() + ": the number of filters must be evenly divisible by the "
+                                "number of groups, got groups=" + std::to_string(groups_arg_) +
+                                " and filters=" + std::to_string(filters_));
+}
+
+Shape Conv2D::infer(const std::vector<Shape>& inputs) {
+  const Shape in = image_hwc(inputs[0]);
+  std::vector<int64_t> k{ksize_[0], ksize_[1], in[2] / groups_arg_, filters_};
+  if (rank_ == 1) k.erase(k.begin());  // Conv1D: (k, in / groups, filters)
+  return infer_conv(inputs[0], filters_, groups_arg_, std::move(k));
 }
 
 }  // namespace fmnistcpp

@@ -1,7 +1,8 @@
-// MaxPooling2D and AveragePooling2D, channels last, Keras's arguments
-// `pool_size` (2), `strides` (default: pool_size), `padding`. Keras's
-// 'same' padding ignores padded cells (max over real cells; average over
-// real cells only).
+// MaxPooling2D and AveragePooling2D, Keras's arguments `pool_size` (2),
+// `strides` (default: pool_size), `padding`, `data_format`. Keras's 'same'
+// padding ignores padded cells (max over real cells; average over real
+// cells only). MaxPooling1D and AveragePooling1D are the same over one row:
+// (steps, channels), or (channels, steps) in channels_first.
 #pragma once
 
 #include "aligned_buffer.hpp"
@@ -21,8 +22,10 @@ class Pooling2D : public Layer {
  private:
   Shape infer(const std::vector<Shape>& inputs) override;
   bool max_;
-  std::vector<int64_t> pool_, strides_;
-  bool same_padding_;
+  int rank_;
+  std::vector<int64_t> pool_, strides_;  // (height, width); rank 1: height 1
+  bool same_padding_, channels_first_;
+  Shape in_hwc_;
   Dims pad_l_, pad_r_;
   dnnl::pooling_forward fwd_train_, fwd_infer_;
   dnnl::pooling_backward bwd_;

@@ -17,7 +17,8 @@ std::vector<Param*> WeightedLayer::params() {
 
 void WeightedLayer::bind_descs(const dnnl::memory::desc& src_md, const dnnl::memory::desc& dst_md,
                                int64_t batch) {
-  auto b_md = plain_md({output_.back()}, Tag::x);
+  // bias (units / filters); the output's last axis is not the channels' in channels_first
+  auto b_md = plain_md({bias_ ? bias_->shape[0] : output_.back()}, Tag::x);
   src_m_ = unbound_memory(src_md);
   dst_m_ = unbound_memory(dst_md);
   bias_m_ = unbound_memory(b_md);

@@ -4,7 +4,9 @@ from .activation import Activation, ReLU, Softmax
 from .augmentation import (RandomContrast, RandomFlip, RandomRotation, RandomTranslation,
                            RandomZoom)
 from .batch_normalization import BatchNormalization
-from .conv2d import Conv2D, Convolution2D
+from .conv2d import (Conv1D, Conv2D, Conv2DTranspose, Convolution1D, Convolution2D,
+                     Convolution2DTranspose, DepthwiseConv2D, SeparableConv2D,
+                     SeparableConvolution2D)
 from .dense import Dense
 from .dropout import Dropout
 from .input_layer import Input, InputLayer
@@ -13,10 +15,12 @@ from .layer_normalization import LayerNormalization
 from .merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract, add,
                       average, concatenate, maximum, minimum, multiply, subtract)
 from .noise import AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout2D
-from .pooling import (AveragePooling2D, AvgPool2D, GlobalAveragePooling2D, GlobalAvgPool2D,
-                      MaxPool2D, MaxPooling2D)
+from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
+                      GlobalAveragePooling2D, GlobalAvgPool2D, GlobalMaxPool2D,
+                      GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
 from .preprocessing import Normalization, Rescaling
 from .reshaping import Flatten, Reshape
+from .reshaping2d import Cropping2D, UpSampling2D, ZeroPadding2D
 
 # Every class a saved config may name, by Keras's class name (aliases
 # included, as Keras registers them).
@@ -29,6 +33,13 @@ _BY_NAME = {
 _BY_NAME.update({cls.__name__: cls for cls in (
     AlphaDropout, GaussianDropout, GaussianNoise, LayerNormalization, Normalization, RandomContrast,
     RandomFlip, RandomRotation, RandomTranslation, RandomZoom, Rescaling, SpatialDropout2D)})
+# conv-layers: convolutions, padding / cropping / upsampling, more pooling
+_BY_NAME.update({cls.__name__: cls for cls in (
+    AveragePooling1D, Conv1D, Conv2DTranspose, Cropping2D, DepthwiseConv2D, GlobalMaxPooling2D,
+    MaxPooling1D, SeparableConv2D, UpSampling2D, ZeroPadding2D)})
+_BY_NAME.update(Convolution1D=Conv1D, Convolution2DTranspose=Conv2DTranspose,
+                SeparableConvolution2D=SeparableConv2D, GlobalMaxPool2D=GlobalMaxPooling2D,
+                MaxPool1D=MaxPooling1D, AvgPool1D=AveragePooling1D)
 _BY_NAME.update(MaxPool2D=MaxPooling2D, AvgPool2D=AveragePooling2D, Convolution2D=Conv2D,
                 GlobalAvgPool2D=GlobalAveragePooling2D)
 
