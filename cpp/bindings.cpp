@@ -466,6 +466,29 @@ PYBIND11_MODULE(_core, m) {
   });
   m.def("layer_kinds", &layer_kinds);
   m.def("activation_names", &activation_names);
+  // keras.activations.<name>(x, **args) on an array, row-wise ones along
+  // its last axis; and the gradient given dy (for tests).
+  m.def("activation_forward", [](const std::string& name, const py::dict& args, FloatArray x) {
+    FloatArray y(std::vector<py::ssize_t>(x.shape(), x.shape() + x.ndim()));
+    const int64_t cols = x.ndim() ? x.shape(x.ndim() - 1) : 1, size = x.size();
+    Config config(name, to_values(args));
+    const float* src = x.data();
+    float* dst = y.mutable_data();
+    if (size) locked([&] { apply_activation(name, config, src, dst, size / cols, cols); });
+    return y;
+  });
+  m.def("activation_gradient", [](const std::string& name, const py::dict& args, FloatArray x,
+                                  FloatArray dy) {
+    if (dy.size() != x.size()) throw std::invalid_argument("dy must have x's shape");
+    FloatArray dx(std::vector<py::ssize_t>(x.shape(), x.shape() + x.ndim()));
+    const int64_t cols = x.ndim() ? x.shape(x.ndim() - 1) : 1, size = x.size();
+    Config config(name, to_values(args));
+    const float* src = x.data();
+    const float* g = dy.data();
+    float* out = dx.mutable_data();
+    if (size) locked([&] { activation_gradient(name, config, src, g, out, size / cols, cols); });
+    return dx;
+  });
   m.def("first_non_finite", &first_non_finite);
 
   py::class_<Variable>(m, "Variable")
