@@ -1,6 +1,6 @@
 """Layers with Keras's names and arguments (`fmnistcpp.layers`)."""
 
-from .activation import Activation, ReLU, Softmax
+from .activation import ELU, PReLU, Activation, LeakyReLU, ReLU, Softmax
 from .augmentation import (RandomContrast, RandomFlip, RandomRotation, RandomTranslation,
                            RandomZoom)
 from .batch_normalization import BatchNormalization
@@ -29,6 +29,7 @@ _BY_NAME = {
 _BY_NAME.update({cls.__name__: cls for cls in (
     AlphaDropout, GaussianDropout, GaussianNoise, LayerNormalization, Normalization, RandomContrast,
     RandomFlip, RandomRotation, RandomTranslation, RandomZoom, Rescaling, SpatialDropout2D)})
+_BY_NAME.update({cls.__name__: cls for cls in (ELU, LeakyReLU, PReLU)})
 _BY_NAME.update(MaxPool2D=MaxPooling2D, AvgPool2D=AveragePooling2D, Convolution2D=Conv2D,
                 GlobalAvgPool2D=GlobalAveragePooling2D)
 
