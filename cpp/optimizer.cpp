@@ -86,7 +86,7 @@ Optimizer::Optimizer(Config config) : config_(std::move(config)) {
     if (!(ema_momentum_ >= 0 && ema_momentum_ <= 1))
       throw std::invalid_argument("`ema_momentum` must be in the range [0, 1]. Received: "
                                   "ema_momentum=" + python_repr(ConfigValue(ema_momentum_)));
-    if (frequency && *frequency < 1)
+    if (frequency && *frequency < 0)  // (0 is None, as Keras's `if ema_overwrite_frequency`)
       throw std::invalid_argument("`ema_overwrite_frequency` must be an integer >= 1 or None. "
                                   "Received: ema_overwrite_frequency=" +
                                   std::to_string(*frequency));

@@ -212,8 +212,8 @@ CASES = [
     # --- names ----------------------------------------------------------------------------
     ("unknown_activation", lambda: layers.Dense(3, activation="relux"), ValueError,
      [r"'relux'", r"relu", r"sigmoid", r"tanh", r"softmax", r"linear"]),
-    ("unknown_activation_layer", lambda: layers.Activation("gelu"), ValueError,
-     [r"'gelu'", r"Known activations"]),
+    ("unknown_activation_layer", lambda: layers.Activation("gelux"), ValueError,
+     [r"'gelux'", r"Known activations"]),
     ("unknown_loss", lambda: compile_with(loss="mse"), ValueError,
      [r"'mse'", r"categorical_crossentropy", r"sparse_categorical_crossentropy"]),
     ("missing_loss", lambda: compile_with(loss=None), ValueError, [r"loss"]),

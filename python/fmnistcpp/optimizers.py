@@ -195,7 +195,7 @@ class Lion(Optimizer):
 
 
 _CLASSES = (Adadelta, Adagrad, Adam, AdamW, Adamax, Ftrl, Lion, Nadam, RMSprop, SGD)
-_BY_NAME = {cls.__name__.lower(): cls for cls in _CLASSES}
+_BY_NAME = {cls.__name__.lower(): cls for cls in _CLASSES}  # (sorted)
 _KNOWN = ", ".join(cls.__name__ for cls in _CLASSES)
 # Keras 3 optimizers without an fmnistcpp counterpart.
 _NOT_HERE = ("adafactor", "lamb", "muon", "schedulefreeadamw", "lossscaleoptimizer",
@@ -269,7 +269,8 @@ def get(identifier) -> Optimizer:
             raise _not_here(identifier)
     elif _is_keras_optimizer(identifier):
         return _from_keras_object(identifier)
-    raise ValueError(f"Unknown optimizer {identifier!r}. Known optimizers: {_KNOWN}.")
+    raise ValueError(f"Unknown optimizer {identifier!r}. Known optimizers: "
+                     f"{', '.join(repr(name) for name in _BY_NAME)} (any case).")
 
 
 __all__ = ["Optimizer", "schedules", "get", "serialize", "deserialize",
