@@ -288,8 +288,7 @@ py::list layer_variables(const LayerPtr& layer) {
 
 // --- the network ------------------------------------------------------------------------
 std::unique_ptr<Optimizer> optimizer_from(const py::tuple& spec) {
-  return std::make_unique<Optimizer>(
-      Config(spec[0].cast<std::string>(), to_values(spec[1].cast<py::dict>())));
+  return Optimizer::make(Config(spec[0].cast<std::string>(), to_values(spec[1].cast<py::dict>())));
 }
 
 std::vector<MetricPtr> metrics_from(const py::list& specs) {
@@ -566,6 +565,29 @@ PYBIND11_MODULE(_core, m) {
   });
   m.def("layer_kinds", &layer_kinds);
   m.def("activation_names", &activation_names);
+  // keras.activations.<name>(x, **args) on an array, row-wise ones along
+  // its last axis; and the gradient given dy (for tests).
+  m.def("activation_forward", [](const std::string& name, const py::dict& args, FloatArray x) {
+    FloatArray y(std::vector<py::ssize_t>(x.shape(), x.shape() + x.ndim()));
+    const int64_t cols = x.ndim() ? x.shape(x.ndim() - 1) : 1, size = x.size();
+    Config config(name, to_values(args));
+    const float* src = x.data();
+    float* dst = y.mutable_data();
+    if (size) locked([&] { apply_activation(name, config, src, dst, size / cols, cols); });
+    return y;
+  });
+  m.def("activation_gradient", [](const std::string& name, const py::dict& args, FloatArray x,
+                                  FloatArray dy) {
+    if (dy.size() != x.size()) throw std::invalid_argument("dy must have x's shape");
+    FloatArray dx(std::vector<py::ssize_t>(x.shape(), x.shape() + x.ndim()));
+    const int64_t cols = x.ndim() ? x.shape(x.ndim() - 1) : 1, size = x.size();
+    Config config(name, to_values(args));
+    const float* src = x.data();
+    const float* g = dy.data();
+    float* out = dx.mutable_data();
+    if (size) locked([&] { activation_gradient(name, config, src, g, out, size / cols, cols); });
+    return dx;
+  });
   m.def("first_non_finite", &first_non_finite);
   m.def("loss_call", &loss_call);
   m.def("check_loss", [](const std::string& kind, const py::dict& args) {
@@ -629,6 +651,11 @@ PYBIND11_MODULE(_core, m) {
           l->activity_l2 = static_cast<float>(l2);
         });
       });
+  // Checks an optimizer's arguments (the engine's checks, at construction
+  // as Keras makes them); returns the arguments as the engine read them.
+  m.def("check_optimizer", [](const std::string& cls, const py::dict& args) {
+    return config_dict(Optimizer::make(Config(cls, to_values(args)))->config());
+  });
   m.def("make_layer", [](const std::string& kind, const py::dict& args) {
     return make_layer(kind, to_values(args));
   });
@@ -678,30 +705,31 @@ PYBIND11_MODULE(_core, m) {
             locked([&] { n.optimizer().set_iterations(it); });
           })
       .def("optimizer_config", [](Network& n) { return config_dict(n.optimizer().config()); })
-      // The optimizer's state in Keras's order: [(variable index, slot name)].
+      // The optimizer's state in Keras's order: [(variable index or -1 for an
+      // optimizer-wide scalar, slot name)].
       .def("optimizer_slots", [](Network& n) {
         py::list out;
-        for (const auto& s : n.optimizer().slots()) out.append(py::make_tuple(s.variable, s.name));
+        for (const auto& s : n.optimizer().slots())
+          out.append(py::make_tuple(s.variable == Optimizer::kShared ? -1 : int64_t(s.variable),
+                                    s.name));
         return out;
       })
       .def("optimizer_slot_sizes", [](Network& n) {
         std::vector<int64_t> sizes;
-        Optimizer& opt = n.optimizer();
-        for (const auto& s : opt.slots()) sizes.push_back(opt.variables()[s.variable]->size());
+        for (const auto& s : n.optimizer().slots()) sizes.push_back(int64_t(s.values->size()));
         return sizes;
       })
       .def("optimizer_slot_values", [](Network& n) {
         py::list out;
-        Optimizer& opt = n.optimizer();
-        for (const auto& s : opt.slots()) {
-          AlignedVector& v = opt.slot(s.variable, s.index);
-          py::array_t<float> a(opt.variables()[s.variable]->shape);
+        for (const auto& s : n.optimizer().slots()) {
+          py::array_t<float> a(s.shape);
           float* dst = a.mutable_data();
-          locked([&] { std::copy(v.begin(), v.end(), dst); });
+          locked([&] { std::copy(s.values->begin(), s.values->end(), dst); });
           out.append(a);
         }
         return out;
       })
+      .def("finalize_optimizer", [](Network& n) { locked([&] { n.optimizer().finalize(); }); })
       .def("set_optimizer_slot_values", [](Network& n, const py::list& values) {
         Optimizer& opt = n.optimizer();
         auto slots = opt.slots();
@@ -711,7 +739,7 @@ PYBIND11_MODULE(_core, m) {
         std::vector<FloatArray> arrays;
         for (size_t i = 0; i < slots.size(); ++i) {
           FloatArray a = FloatArray::ensure(values[i]);
-          const Shape& want = opt.variables()[slots[i].variable]->shape;
+          const Shape& want = slots[i].shape;
           if (!a || Shape(a.shape(), a.shape() + a.ndim()) != want)
             throw std::invalid_argument("optimizer state " + std::to_string(i) + " (" +
                                         slots[i].name + ") must have shape " + shape_str(want));
@@ -719,7 +747,7 @@ PYBIND11_MODULE(_core, m) {
         }
         locked([&] {
           for (size_t i = 0; i < slots.size(); ++i) {
-            AlignedVector& v = opt.slot(slots[i].variable, slots[i].index);
+            AlignedVector& v = *slots[i].values;
             std::copy(arrays[i].data(), arrays[i].data() + v.size(), v.begin());
           }
         });

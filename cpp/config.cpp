@@ -255,6 +255,14 @@ std::optional<int64_t> Config::optional_integer(const std::string& key) {
   fail(key, "an integer or None");
 }
 
+std::optional<double> Config::optional_number(const std::string& key) {
+  if (!find(key)) {
+    set(key, std::monostate{});
+    return std::nullopt;
+  }
+  return number(key);
+}
+
 void Config::none_only(const std::string& key, const std::string& message) {
   if (find(key)) throw not_implemented(message);
   set(key, std::monostate{});

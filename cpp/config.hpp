@@ -82,6 +82,8 @@ class Config {
 
   // An integer or None ("seed").
   std::optional<int64_t> optional_integer(const std::string& key);
+  // A number or None ("max_value").
+  std::optional<double> optional_number(const std::string& key);
   // An argument only None is supported for: throws not_implemented(message)
   // when it is set.
   void none_only(const std::string& key, const std::string& message);

@@ -3,18 +3,40 @@
 #include "parallel.hpp"
 
 #include <cmath>
+#include <map>
 #include <stdexcept>
 
 namespace fmnistcpp {
 
-// The update loops take their arrays __restrict (they are distinct vectors)
-// and read each element once into a local: otherwise GCC must reload m[i]
-// after storing it, and those reloads made Adam over seed 002's kernel 3x
-// slower (a 64-byte store forwarded to a load stalls).
+// A function-local static: registrations run from other files' static
+// initialisers, in an order the language does not fix.
+static std::map<std::string, OptimizerFactory>& registry() {
+  static std::map<std::string, OptimizerFactory> factories;
+  return factories;
+}
 
-// Below this many elements an update runs on one thread: waking the others
-// costs more than the loop (measured on seed 002's 1290-element layer).
-constexpr int64_t kMinParallel = 32768;
+void register_optimizer(const std::string& name, OptimizerFactory factory) {
+  if (!registry().emplace(name, factory).second)
+    throw std::logic_error("optimizer " + name + " registered twice");
+}
+
+std::vector<std::string> Optimizer::names() {
+  std::vector<std::string> out;
+  for (const auto& [name, f] : registry()) out.push_back(name);
+  return out;
+}
+
+std::unique_ptr<Optimizer> Optimizer::make(Config config) {
+  auto it = registry().find(config.owner());
+  if (it == registry().end()) {
+    std::string known;
+    for (const auto& n : names()) known += (known.empty() ? "" : ", ") + n;
+    throw std::invalid_argument("unknown optimizer '" + config.owner() + "'; known: " + known);
+  }
+  std::unique_ptr<Optimizer> opt = it->second(std::move(config));
+  opt->config_.check_all_read();
+  return opt;
+}
 
 static void check_finite_nonnegative(double v, const std::string& owner, const char* what) {
   if (!(v >= 0) || !std::isfinite(v))
@@ -22,62 +44,100 @@ static void check_finite_nonnegative(double v, const std::string& owner, const c
                                 python_repr(ConfigValue(v)));
 }
 
+double Optimizer::number_in(const std::string& key, double fallback, double low, double high,
+                            bool low_open, bool high_open) {
+  const double v = config_.number(key, fallback);
+  const bool ok = (low_open ? v > low : v >= low) && (high_open ? v < high : v <= high);
+  if (!ok)
+    throw std::invalid_argument(config_.owner() + " " + key + " must be in " +
+                                (low_open ? "(" : "[") + python_repr(ConfigValue(low)) + ", " +
+                                python_repr(ConfigValue(high)) + (high_open ? ")" : "]") +
+                                ", got " + python_repr(ConfigValue(v)));
+  return v;
+}
+
+// base_optimizer.BaseOptimizer.__init__'s arguments and checks.
 Optimizer::Optimizer(Config config) : config_(std::move(config)) {
   const std::string& cls = config_.owner();
   learning_rate_ = config_.number("learning_rate");
   check_finite_nonnegative(learning_rate_, cls, "learning_rate");
-  weight_decay_ = config_.number("weight_decay", 0.0);
+  weight_decay_ = config_.optional_number("weight_decay").value_or(0.0);
   check_finite_nonnegative(weight_decay_, cls, "weight_decay");
+  // Keras clips only with a value > 0 (`if self.clipnorm and self.clipnorm > 0`).
+  int clip_args = 0;
+  for (auto [key, target] : {std::pair{"clipnorm", &clipnorm_},
+                             std::pair{"global_clipnorm", &global_clipnorm_},
+                             std::pair{"clipvalue", &clipvalue_}}) {
+    auto v = config_.optional_number(key);
+    if (!v) continue;
+    ++clip_args;
+    if (!std::isfinite(*v))
+      throw std::invalid_argument(cls + " " + key + " must be a finite number, got " +
+                                  python_repr(ConfigValue(*v)));
+    *target = *v > 0 ? *v : 0.0;
+  }
+  if (clip_args > 1)
+    throw std::invalid_argument("Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can "
+                                "be set.");
+  use_ema_ = config_.flag("use_ema", false);
+  ema_momentum_ = config_.number("ema_momentum", 0.99);
+  const auto frequency = config_.optional_integer("ema_overwrite_frequency");
+  if (use_ema_) {
+    if (!(ema_momentum_ >= 0 && ema_momentum_ <= 1))
+      throw std::invalid_argument("`ema_momentum` must be in the range [0, 1]. Received: "
+                                  "ema_momentum=" + python_repr(ConfigValue(ema_momentum_)));
+    if (frequency && *frequency < 0)  // (0 is None, as Keras's `if ema_overwrite_frequency`)
+      throw std::invalid_argument("`ema_overwrite_frequency` must be an integer >= 1 or None. "
+                                  "Received: ema_overwrite_frequency=" +
+                                  std::to_string(*frequency));
+    ema_overwrite_frequency_ = frequency.value_or(0);
+    groups_.push_back({{"average"}, {0.f}});  // Keras's build() adds these first
+  }
+  config_.none_only("loss_scale_factor",
+                    cls + "(loss_scale_factor=...) is not supported: fmnistcpp trains in float32, "
+                          "where the loss needs no scaling");
+  config_.none_only("gradient_accumulation_steps",
+                    cls + "(gradient_accumulation_steps=...) is not supported; use a larger "
+                          "batch_size instead");
   decay_steps_ = config_.number("decay_steps", 0.0);
   decay_rate_ = config_.number("decay_rate", 1.0);
   staircase_ = config_.flag("staircase", false);
   if (!(decay_steps_ >= 0) || !std::isfinite(decay_steps_) || !std::isfinite(decay_rate_))
     throw std::invalid_argument("decay_steps must be >= 0 and decay_rate finite");
-  if (cls == "Adam" || cls == "AdamW") {
-    kind_ = "adam";
-    beta_1_ = config_.number("beta_1", 0.9);
-    beta_2_ = config_.number("beta_2", 0.999);
-    epsilon_ = config_.number("epsilon", 1e-7);
-    if (config_.flag("amsgrad", false)) throw not_implemented(cls + "(amsgrad=True) is not supported yet");
-    slot_groups_ = {{"momentum", "velocity"}};
-  } else if (cls == "RMSprop") {
-    kind_ = "rmsprop";
-    rho_ = config_.number("rho", 0.9);
-    momentum_ = config_.number("momentum", 0.0);
-    epsilon_ = config_.number("epsilon", 1e-7);
-    centered_ = config_.flag("centered", false);
-    slot_groups_ = {{"velocity"}};
-    if (momentum_ > 0) slot_groups_.push_back({"momentum"});
-    if (centered_) slot_groups_.push_back({"average_gradient"});
-  } else if (cls == "SGD") {
-    kind_ = "sgd";
-    momentum_ = config_.number("momentum", 0.0);
-    nesterov_ = config_.flag("nesterov", false);
-    if (momentum_ != 0) slot_groups_ = {{"momentum"}};
-  } else {
-    throw std::invalid_argument("unknown optimizer '" + cls + "'; known: Adam, AdamW, RMSprop, SGD");
-  }
-  for (const auto& group : slot_groups_)
-    slot_names_.insert(slot_names_.end(), group.begin(), group.end());
-  config_.check_all_read();
+}
+
+void Optimizer::add_slots(std::vector<std::string> names, std::vector<float> initial) {
+  initial.resize(names.size(), 0.f);
+  groups_.push_back({std::move(names), std::move(initial)});
+}
+
+size_t Optimizer::add_scalar(std::string name, float initial) {
+  scalar_names_.push_back(std::move(name));
+  scalar_initial_.push_back(initial);
+  return scalar_names_.size() - 1;
 }
 
 void Optimizer::build(std::vector<Param*> params) {
   params_ = std::move(params);
   state_.assign(params_.size(), {});
   for (size_t i = 0; i < params_.size(); ++i)
-    for (size_t s = 0; s < slot_names_.size(); ++s)
-      state_[i].emplace_back(params_[i]->value.size(), 0.f);
+    for (const Group& g : groups_)
+      for (float init : g.initial) state_[i].emplace_back(params_[i]->value.size(), init);
+  scalars_.clear();
+  for (float init : scalar_initial_) scalars_.emplace_back(1, init);
 }
 
-std::vector<Optimizer::Slot> Optimizer::slots() const {
+std::vector<Optimizer::Slot> Optimizer::slots() {
   std::vector<Slot> out;
   size_t first = 0;
-  for (const auto& group : slot_groups_) {
+  for (const Group& g : groups_) {
     for (size_t v = 0; v < params_.size(); ++v)
-      for (size_t j = 0; j < group.size(); ++j) out.push_back({v, first + j, group[j]});
-    first += group.size();
+      for (size_t j = 0; j < g.names.size(); ++j)
+        out.push_back({v, g.names[j], params_[v]->shape, &state_[v][first + j]});
+    first += g.names.size();
   }
+  for (size_t s = 0; s < scalars_.size(); ++s)
+    out.push_back({kShared, scalar_names_[s], {}, &scalars_[s]});
   return out;
 }
 
@@ -100,149 +160,130 @@ double Optimizer::learning_rate() const {
   return static_cast<double>(initial * std::pow(rate, p));
 }
 
-// Keras's RMSprop.update_step: `1 - rho` is a Python double cast to float32
-// (as for Adam below), then
-//   v = rho * v + (1 - rho) * g^2
-//   [centered] a = rho * a + (1 - rho) * g;  denom = v - a^2 + eps
-//   [else]     denom = v + eps
-//   inc = (lr * g) / sqrt(denom)
-//   [momentum] m = momentum * m + inc; w -= m    [else] w -= inc
+// The update loops take their arrays __restrict (they are distinct vectors)
+// and read each element once into a local: otherwise GCC must reload m[i]
+// after storing it, and those reloads made Adam over seed 002's kernel 3x
+// slower (a 64-byte store forwarded to a load stalls).
+template <class Body>
+static void each_range(Param& p, const Body& body) {
+  parallel_ranges(p.size(), kMinParallelUpdate, body);
+}
+
+static double sum_of_squares(const Param& p) {
+  double s = 0.0;
+  for (float g : p.grad) s += double(g) * g;
+  return s;
+}
+
+// base_optimizer._clip_gradients, on TensorFlow:
+//  clipnorm: tf.clip_by_norm per variable, g * c / max(||g||, c);
+//  global_clipnorm: g * scale, scale = c * min(1 / ||all||, 1 / c) (NaN
+//    when the norm is not finite, as Keras's `+ (norm - norm)`);
+//  clipvalue: tf.clip_by_value(g, -v, v).
 FMNISTCPP_ISA_CLONES
-static void rmsprop_range(float* __restrict w, float* __restrict v, float* __restrict m,
-                          float* __restrict avg, const float* __restrict g, float lr, float rho,
-                          float one_minus_rho, float momentum, float eps, int64_t begin,
-                          int64_t end) {
-  for (int64_t i = begin; i < end; ++i) {
-    const float gi = g[i];
-    const float vi = rho * v[i] + one_minus_rho * (gi * gi);
-    v[i] = vi;
-    float denom;
-    if (avg) {
-      const float ai = rho * avg[i] + one_minus_rho * gi;
-      avg[i] = ai;
-      denom = vi - ai * ai + eps;
-    } else {
-      denom = vi + eps;
+static void scale_range(float* __restrict g, float numerator, float denominator, int64_t begin,
+                        int64_t end) {
+  for (int64_t i = begin; i < end; ++i) g[i] = (g[i] * numerator) / denominator;
+}
+
+FMNISTCPP_ISA_CLONES
+static void multiply_range(float* __restrict g, float scale, int64_t begin, int64_t end) {
+  for (int64_t i = begin; i < end; ++i) g[i] = g[i] * scale;
+}
+
+FMNISTCPP_ISA_CLONES
+static void clip_range(float* __restrict g, float v, int64_t begin, int64_t end) {
+  for (int64_t i = begin; i < end; ++i) g[i] = std::max(std::min(g[i], v), -v);
+}
+
+void Optimizer::clip_gradients() {
+  if (clipnorm_ > 0) {
+    const float c = static_cast<float>(clipnorm_);
+    for (Param* p : params_) {
+      const float l2sum = static_cast<float>(sum_of_squares(*p));
+      const float norm = l2sum > 0.f ? std::sqrt(l2sum) : l2sum;
+      float* g = p->grad.data();
+      each_range(*p, [&](int64_t b, int64_t e) { scale_range(g, c, std::max(norm, c), b, e); });
     }
-    const float inc = (lr * gi) / std::sqrt(denom);
-    if (momentum > 0.f) {
-      const float mi = momentum * m[i] + inc;
-      m[i] = mi;
-      w[i] -= mi;
-    } else {
-      w[i] -= inc;
+  } else if (global_clipnorm_ > 0) {
+    double total = 0.0;
+    for (Param* p : params_) total += static_cast<float>(sum_of_squares(*p));
+    const float norm = std::sqrt(static_cast<float>(total));
+    const float c = static_cast<float>(global_clipnorm_);
+    float scale = c * std::min(1.f / norm, static_cast<float>(1.0 / global_clipnorm_));
+    scale = scale + (norm - norm);
+    for (Param* p : params_) {
+      float* g = p->grad.data();
+      each_range(*p, [&](int64_t b, int64_t e) { multiply_range(g, scale, b, e); });
+    }
+  } else if (clipvalue_ > 0) {
+    const float v = static_cast<float>(clipvalue_);
+    for (Param* p : params_) {
+      float* g = p->grad.data();
+      each_range(*p, [&](int64_t b, int64_t e) { clip_range(g, v, b, e); });
     }
   }
 }
 
-static void rmsprop_update(Param& p, float* v, float* m, float* avg, float lr, float rho,
-                           float one_minus_rho, float momentum, float eps) {
-  float* w = p.value.data();
-  const float* g = p.grad.data();
-  parallel_ranges(p.size(), kMinParallel, [&](int64_t begin, int64_t end) {
-    rmsprop_range(w, v, m, avg, g, lr, rho, one_minus_rho, momentum, eps, begin, end);
-  });
-}
-
-// base_optimizer._apply_weight_decay, run before the update step:
-// w = w - w * wd * lr, all float32, on every trainable variable.
+// base_optimizer._apply_weight_decay (TensorFlow's): w -= w * wd * lr.
 FMNISTCPP_ISA_CLONES
-static void weight_decay_range(float* __restrict w, float wd, float lr, int64_t begin, int64_t end) {
+static void weight_decay_range(float* __restrict w, float wd, float lr, int64_t begin,
+                               int64_t end) {
   for (int64_t i = begin; i < end; ++i) w[i] = w[i] - w[i] * wd * lr;
 }
 
-static void weight_decay_update(Param& p, float wd, float lr) {
-  float* w = p.value.data();
-  parallel_ranges(p.size(), kMinParallel,
-                  [&](int64_t begin, int64_t end) { weight_decay_range(w, wd, lr, begin, end); });
-}
-
-// one_minus_b1/b2 come from double arithmetic, as Keras computes
-// `1 - self.beta_1` in Python before the cast: float32 1 - 0.999f is off by
-// 1.3e-5 relative, enough to drift from Keras within two epochs.
-FMNISTCPP_ISA_CLONES
-static void adam_range(float* __restrict w, float* __restrict m, float* __restrict v,
-                       const float* __restrict g, float alpha, float one_minus_b1,
-                       float one_minus_b2, float eps, int64_t begin, int64_t end) {
-  for (int64_t i = begin; i < end; ++i) {
-    const float gi = g[i];
-    const float mi = m[i] + (gi - m[i]) * one_minus_b1;
-    const float vi = v[i] + (gi * gi - v[i]) * one_minus_b2;
-    m[i] = mi;
-    v[i] = vi;
-    w[i] -= (mi * alpha) / (std::sqrt(vi) + eps);
+void Optimizer::apply_weight_decay(float lr) {
+  if (!(weight_decay_ > 0)) return;
+  const float wd = static_cast<float>(weight_decay_);
+  for (Param* p : params_) {
+    float* w = p->value.data();
+    each_range(*p, [&](int64_t b, int64_t e) { weight_decay_range(w, wd, lr, b, e); });
   }
 }
 
-static void adam_update(Param& p, float* m, float* v, float alpha, float one_minus_b1,
-                        float one_minus_b2, float eps) {
-  float* w = p.value.data();
-  const float* g = p.grad.data();
-  parallel_ranges(p.size(), kMinParallel, [&](int64_t begin, int64_t end) {
-    adam_range(w, m, v, g, alpha, one_minus_b1, one_minus_b2, eps, begin, end);
-  });
-}
-
+// base_optimizer._update_model_variables_moving_average: momentum is 0 on
+// the first step (the average starts as the weights), then ema_momentum;
+// a = m * a + (1 - m) * w.
 FMNISTCPP_ISA_CLONES
-static void sgd_range(float* __restrict w, const float* __restrict g, float lr, int64_t begin,
-                      int64_t end) {
-  for (int64_t i = begin; i < end; ++i) w[i] -= g[i] * lr;
+static void average_range(float* __restrict a, const float* __restrict w, float m,
+                          float one_minus_m, int64_t begin, int64_t end) {
+  for (int64_t i = begin; i < end; ++i) a[i] = m * a[i] + one_minus_m * w[i];
 }
 
-FMNISTCPP_ISA_CLONES
-static void sgd_momentum_range(float* __restrict w, float* __restrict m,
-                               const float* __restrict g, float lr, float momentum, bool nesterov,
-                               int64_t begin, int64_t end) {
-  for (int64_t i = begin; i < end; ++i) {
-    const float gi = g[i];
-    const float mi = -gi * lr + m[i] * momentum;
-    m[i] = mi;
-    w[i] += nesterov ? -gi * lr + mi * momentum : mi;
+void Optimizer::update_moving_averages() {
+  const float m = (iterations_ != 0 ? 1.f : 0.f) * static_cast<float>(ema_momentum_);
+  const float one_minus_m = 1.f - m;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    float* a = state_[i][0].data();
+    const float* w = params_[i]->value.data();
+    each_range(*params_[i],
+               [&](int64_t b, int64_t e) { average_range(a, w, m, one_minus_m, b, e); });
   }
+  if (ema_overwrite_frequency_ > 0 && (iterations_ + 1) % ema_overwrite_frequency_ == 0)
+    finalize();
 }
 
-static void sgd_update(Param& p, float* m, float lr, float momentum, bool nesterov) {
-  float* w = p.value.data();
-  const float* g = p.grad.data();
-  if (momentum == 0.f) {
-    parallel_ranges(p.size(), kMinParallel,
-                    [&](int64_t begin, int64_t end) { sgd_range(w, g, lr, begin, end); });
-    return;
+void Optimizer::finalize() {
+  if (!use_ema_) return;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    std::copy(state_[i][0].begin(), state_[i][0].end(), params_[i]->value.begin());
+    ++params_[i]->version;
   }
-  parallel_ranges(p.size(), kMinParallel, [&](int64_t begin, int64_t end) {
-    sgd_momentum_range(w, m, g, lr, momentum, nesterov, begin, end);
-  });
 }
 
 void Optimizer::step() {
   const float lr = static_cast<float>(learning_rate());
-  if (weight_decay_ > 0) {
-    const float wd = static_cast<float>(weight_decay_);
-    for (Param* p : params_) weight_decay_update(*p, wd, lr);
+  clip_gradients();
+  apply_weight_decay(lr);
+  begin_step(lr);
+  const size_t first = use_ema_ ? 1 : 0;
+  std::vector<float*> slot_ptrs;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    slot_ptrs.clear();
+    for (size_t s = first; s < state_[i].size(); ++s) slot_ptrs.push_back(state_[i][s].data());
+    update(*params_[i], slot_ptrs.data(), lr);
   }
-  if (kind_ == "rmsprop") {
-    const float one_minus_rho = static_cast<float>(1.0 - rho_);
-    for (size_t i = 0; i < params_.size(); ++i) {
-      auto& st = state_[i];
-      float* m = momentum_ > 0 ? st[1].data() : nullptr;
-      float* avg = centered_ ? st.back().data() : nullptr;
-      rmsprop_update(*params_[i], st[0].data(), m, avg, lr, static_cast<float>(rho_),
-                     one_minus_rho, static_cast<float>(momentum_), static_cast<float>(epsilon_));
-    }
-  } else if (kind_ == "adam") {
-    // Keras: alpha = lr * sqrt(1 - b2^t) / (1 - b1^t), t = iterations + 1.
-    const float t = static_cast<float>(iterations_ + 1);
-    const float b1 = static_cast<float>(beta_1_), b2 = static_cast<float>(beta_2_);
-    const float alpha = lr * std::sqrt(1.f - std::pow(b2, t)) / (1.f - std::pow(b1, t));
-    for (size_t i = 0; i < params_.size(); ++i)
-      adam_update(*params_[i], state_[i][0].data(), state_[i][1].data(), alpha,
-                  static_cast<float>(1.0 - beta_1_), static_cast<float>(1.0 - beta_2_),
-                  static_cast<float>(epsilon_));
-  } else {
-    for (size_t i = 0; i < params_.size(); ++i)
-      sgd_update(*params_[i], momentum_ != 0 ? state_[i][0].data() : nullptr, lr,
-                 static_cast<float>(momentum_), nesterov_);
-  }
+  if (use_ema_) update_moving_averages();
   for (Param* p : params_) ++p->version;
   ++iterations_;
 }

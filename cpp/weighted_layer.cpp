@@ -25,13 +25,16 @@ void WeightedLayer::bind_descs(const dnnl::memory::desc& src_md, const dnnl::mem
   diff_dst_m_ = unbound_memory(dst_md);
   diff_src_m_ = unbound_memory(src_md);
   diff_bias_m_ = unbound_memory(b_md);
-  act_.prepare(dst_md, /*fused=*/true);
+  act_.prepare(dst_md);  // channels on axis 1, for the row-wise ones
   diff_pre_.reserve(batch * shape_size(output_));
+  if (act_.needs_input()) pre_.reserve(batch * shape_size(output_));
 }
 
-void WeightedLayer::forward(const Sources& src, float* dst, const ForwardMode&) {
+void WeightedLayer::forward(const Sources& src, float* dst, const ForwardMode& mode) {
+  const bool separate = separate_activation();
+  float* out = separate && act_.needs_input() && mode.for_backward ? pre_.data() : dst;
   bind(src_m_, src[0]);
-  bind(dst_m_, dst);
+  bind(dst_m_, out);
   std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src_m_},
                                              {DNNL_ARG_WEIGHTS, fwd_weights_.values(*kernel_)},
                                              {DNNL_ARG_DST, dst_m_}};
@@ -40,17 +43,15 @@ void WeightedLayer::forward(const Sources& src, float* dst, const ForwardMode&) 
     args[DNNL_ARG_BIAS] = bias_m_;
   }
   fwd_.execute(cpu_stream(), args);
-  // Elementwise activations ran as a post-op; only softmax is left, and
-  // nothing when the loss takes the logits.
-  if (!emit_logits_) act_.forward(dst, dst);
+  if (separate) act_.forward(out, dst);
 }
 
 void WeightedLayer::backward(const Sources& src, const float* dst, const float* diff_dst,
                              const SourceGrads& diff_src) {
   // With emitted logits the loss already returned d(loss)/d(logits).
   const float* diff_pre = diff_dst;
-  if (act_.kind() != Activation::linear && !emit_logits_) {
-    act_.backward(dst, diff_dst, diff_pre_.data());
+  if (!act_.is_linear() && !emit_logits_) {
+    act_.backward(act_.needs_input() ? pre_.data() : nullptr, dst, diff_dst, diff_pre_.data());
     diff_pre = diff_pre_.data();
   }
   bind(src_m_, src[0]);

@@ -1,6 +1,9 @@
-// What Conv2D and Dense share: kernel + bias, an activation fused into the
-// forward primitive, and the same forward / backward sequence. Subclasses
-// only describe their primitives in prepare().
+// What Conv2D and Dense share: kernel + bias, the activation, and the same
+// forward / backward sequence. Subclasses only describe their primitives in
+// prepare(). The activation is fused into the forward primitive as a post-op
+// when its backward needs only the output (ActivationOp::fusable); any other
+// runs after the primitive, which then writes the pre-activation values
+// into pre_ when a backward pass follows and that backward reads them.
 #pragma once
 
 #include "activation.hpp"
@@ -50,7 +53,7 @@ class WeightedLayer : public Layer {
   }
 
   bool use_bias_;
-  ActivationOp act_;
+  ActivationOp act_;  // Keras's `activation`
   bool emit_logits_ = false;
   std::unique_ptr<Param> kernel_, bias_;
 
@@ -62,6 +65,11 @@ class WeightedLayer : public Layer {
   WeightsLayout fwd_weights_, bwd_data_weights_;
   GradientLayout diff_weights_;
   dnnl::memory src_m_, dst_m_, bias_m_, diff_dst_m_, diff_src_m_, diff_bias_m_;
+  // The activation runs after the primitive: not fused, and not left to the loss.
+  bool separate_activation() const {
+    return !act_.is_linear() && !act_.fusable() && !emit_logits_;
+  }
+  AlignedBuffer pre_;       // the pre-activation output, for an activation whose backward reads it
   AlignedBuffer diff_pre_;  // gradient w.r.t. the pre-activation output
 };
 

@@ -212,8 +212,8 @@ CASES = [
     # --- names ----------------------------------------------------------------------------
     ("unknown_activation", lambda: layers.Dense(3, activation="relux"), ValueError,
      [r"'relux'", r"relu", r"sigmoid", r"tanh", r"softmax", r"linear"]),
-    ("unknown_activation_layer", lambda: layers.Activation("gelu"), ValueError,
-     [r"'gelu'", r"Known activations"]),
+    ("unknown_activation_layer", lambda: layers.Activation("gelux"), ValueError,
+     [r"'gelux'", r"Known activations"]),
     ("unknown_loss", lambda: compile_with(loss="mean_squared_errr"), ValueError,
      [r"'mean_squared_errr'", r"categorical_crossentropy", r"sparse_categorical_crossentropy",
       r"mean_squared_error"]),

@@ -1,257 +1,46 @@
-"""Optimizers with Keras's names and defaults. The update runs in C++
-(cpp/optimizer.cpp) with Keras 3's arithmetic; these objects hold the
-configuration and, once compiled into a model, read and write the live
-learning rate and step count there.
+"""Optimizers with Keras 3's names, arguments and defaults. The update runs
+in C++ (cpp/optimizer*.cpp) with Keras's float32 arithmetic in Keras's
+order; see `Optimizer` (optimizers_base.py) for what every optimizer takes:
+weight_decay, clipnorm / global_clipnorm / clipvalue, use_ema, schedules.
 
-``learning_rate`` may be a number or a
-``fmnistcpp.optimizers.schedules.ExponentialDecay`` (evaluated per step in
-C++); ``weight_decay=`` (decoupled, as Keras's base optimizer) works on every
-optimizer."""
+`get` also takes the optimizer objects of Keras and of `tf.keras` (code that
+imported only its optimizer from TensorFlow): they are converted from their
+`get_config()` to the fmnistcpp class of the same name, which is what the
+model then trains with and saves (the Keras object itself is not updated).
+"""
 
 from __future__ import annotations
 
-import math
 import sys
 
 from . import optimizers_schedules as schedules
+from .optimizers_base import Optimizer
 
 sys.modules.setdefault(__name__ + ".schedules", schedules)
 
 
-class Optimizer:
-    def __init__(self, learning_rate, name, weight_decay=None, **kwargs):
-        unsupported = {k: v for k, v in kwargs.items() if v not in (None, False)}
-        unsupported.pop("jit_compile", None)
-        for key in ("clipnorm", "clipvalue", "global_clipnorm",
-                    "use_ema", "ema_momentum", "ema_overwrite_frequency",
-                    "loss_scale_factor", "gradient_accumulation_steps"):
-            if key in unsupported:
-                raise NotImplementedError(f"{type(self).__name__}({key}=...) is not supported yet")
-        if unsupported:
-            raise TypeError(
-                f"{type(self).__name__} got unexpected keyword argument(s): "
-                f"{', '.join(sorted(unsupported))}"
-            )
-        if weight_decay is not None:
-            weight_decay = _check_nonnegative(weight_decay, "weight_decay")
-        self.weight_decay = weight_decay
-        self._schedule = None
-        # Other schedules run in Python: a LearningRateSchedule is called
-        # with the step, any other callable with no arguments (Keras 3's
-        # rule), before every batch (see _python_learning_rate).
-        self._python_schedule = None
-        if isinstance(learning_rate, schedules.ExponentialDecay):
-            self._schedule = learning_rate
-            self._learning_rate = float(learning_rate.initial_learning_rate)
-        elif callable(learning_rate):
-            self._python_schedule = learning_rate
-            self._learning_rate = self._python_learning_rate(0)
-        else:
-            self._learning_rate = _check_lr(learning_rate)
-        self.name = name
-        self._network = None   # the engine network of the model compiled last
-        self._built_for = None  # weakref to the model whose variables it updates
-
-    def _attach(self, model, network) -> None:
-        """Compile: the model's engine network runs this optimizer from now on
-        (unless the optimizer already trains another model, see _claim)."""
-        owner = self._built_for() if self._built_for is not None else None
-        if owner is None or owner is model:
-            self._network = network
-
-    def _claim(self, model) -> None:
-        """Keras's rule: an optimizer is built for the variables of the first
-        model it trains and refuses any other."""
-        import weakref
-
-        owner = self._built_for() if self._built_for is not None else None
-        if owner is None:
-            self._built_for = weakref.ref(model)
-            self._network = model._compiled_engine.network
-        elif owner is not model:
-            raise ValueError(
-                f"This optimizer ({self.name}) was built for the variables of the model "
-                f"{owner.name!r} and can only be called for the variables it was originally "
-                f"built with; model {model.name!r} has other variables. When working with a new "
-                "set of variables, you should recreate a new optimizer instance."
-            )
-
-    def _has_schedule(self) -> bool:
-        """Keras keeps no learning_rate variable when a schedule sets it."""
-        return self._schedule is not None or self._python_schedule is not None
-
-    def _state_arrays_sizes(self) -> list:
-        return list(self._network.optimizer_slot_sizes()) if self._network is not None else []
-
-    def _engine_spec(self) -> tuple:
-        """(Keras's class name, the arguments the engine's optimizer takes)."""
-        return self._engine_class, self._engine_args()
-
-    @property
-    def learning_rate(self) -> float:
-        """The rate the next step uses; with a schedule, the schedule at
-        the current iteration count (as Keras's ``optimizer.learning_rate``)."""
-        if self._python_schedule is not None:
-            return self._python_learning_rate(self.iterations)
-        if self._network is not None:
-            return float(self._network.learning_rate)
-        if self._schedule is not None:
-            return float(self._schedule(0))
-        return self._learning_rate
-
-    @learning_rate.setter
-    def learning_rate(self, value):
-        if isinstance(value, schedules.LearningRateSchedule) or callable(value):
-            raise NotImplementedError("setting a schedule after construction is not supported")
-        value = _check_lr(value)
-        self._learning_rate = value
-        self._schedule = None  # a number replaces a schedule, as in Keras
-        self._python_schedule = None
-        if self._network is not None:
-            self._network.learning_rate = value
-
-    lr = learning_rate
-
-    @property
-    def iterations(self) -> int:
-        return int(self._network.iterations) if self._network is not None else 0
-
-    _engine_class = None  # the engine optimizer's name
-
-    def _engine_args(self) -> dict:
-        raise NotImplementedError
-
-    def _python_learning_rate(self, step: int) -> float:
-        schedule = self._python_schedule
-        value = schedule(step) if isinstance(schedule, schedules.LearningRateSchedule) \
-            else schedule()
-        return _check_lr(value)
-
-    def _apply_python_schedule(self) -> None:
-        """Sets the rate for the next step from the Python schedule."""
-        self._network.learning_rate = self._python_learning_rate(self.iterations)
-
-    def _common_engine_args(self) -> dict:
-        args = dict(learning_rate=self._learning_rate, weight_decay=self.weight_decay or 0.0)
-        if self._schedule is not None:
-            args.update(decay_steps=float(self._schedule.decay_steps),
-                        decay_rate=float(self._schedule.decay_rate),
-                        staircase=bool(self._schedule.staircase))
-        return args
-
-    def get_config(self) -> dict:
-        # A Python schedule is saved through its get_config when it has one
-        # (Keras's own rule); a plain callable cannot be, and its current
-        # value is saved instead.
-        if self._schedule is not None:
-            lr = schedules.serialize(self._schedule)
-        elif isinstance(self._python_schedule, schedules.LearningRateSchedule):
-            try:
-                lr = schedules.serialize(self._python_schedule)
-            except NotImplementedError:
-                lr = self.learning_rate
-        else:
-            lr = self.learning_rate
-        return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("learning_rate"), dict):
-            config["learning_rate"] = schedules.deserialize(config["learning_rate"])
-        return cls(**config)
-
-
-def _check_lr(value) -> float:
-    return _check_nonnegative(value, "learning_rate")
-
-
-def _check_nonnegative(value, what) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a number, got {value!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{what} must be a finite number >= 0, got {value!r}")
-    return value
-
-
 class Adam(Optimizer):
-    """Adam, as Keras 3: alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t),
-    w -= alpha * m / (sqrt(v) + epsilon).
+    """Adam: alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t),
+    w -= alpha * m / (sqrt(v) + epsilon); with amsgrad, v is the running
+    maximum of the second moment.
 
-    Args:
-        learning_rate: default 0.001.
-        beta_1: default 0.9.
-        beta_2: default 0.999.
-        epsilon: default 1e-7.
+    Args: learning_rate (0.001), beta_1 (0.9), beta_2 (0.999), epsilon
+    (1e-7), amsgrad (False), and the base arguments.
     """
+
+    _engine_class = "Adam"
+    _hyperparameters = ("beta_1", "beta_2", "epsilon", "amsgrad")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  amsgrad=False, name="adam", **kwargs):
-        if amsgrad:
-            raise NotImplementedError("Adam(amsgrad=True) is not supported yet")
         super().__init__(learning_rate, name, **kwargs)
-        for what, value in (("beta_1", beta_1), ("beta_2", beta_2)):
-            if not 0.0 <= float(value) < 1.0:
-                raise ValueError(f"Adam {what} must be in [0, 1), got {value!r}")
-        if not float(epsilon) > 0:
-            raise ValueError(f"Adam epsilon must be > 0, got {epsilon!r}")
-        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
-
-    _engine_class = "Adam"
-
-    def _engine_args(self):
-        return dict(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon,
-                    **self._common_engine_args())
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon,
-                      amsgrad=False)
-        return config
-
-
-class SGD(Optimizer):
-    """Stochastic gradient descent with optional (Nesterov) momentum, as
-    Keras 3.
-
-    Args:
-        learning_rate: default 0.01.
-        momentum: default 0.0.
-        nesterov: default False.
-    """
-
-    _engine_class = "SGD"
-
-    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name="SGD", **kwargs):
-        super().__init__(learning_rate, name, **kwargs)
-        try:
-            momentum = float(momentum)
-        except (TypeError, ValueError):
-            raise ValueError(f"SGD momentum must be a number in [0, 1], got {momentum!r}") from None
-        if not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"SGD momentum must be in [0, 1], got {momentum!r}")
-        self.momentum, self.nesterov = float(momentum), bool(nesterov)
-
-    def _engine_args(self):
-        return dict(momentum=self.momentum, nesterov=self.nesterov, **self._common_engine_args())
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(momentum=self.momentum, nesterov=self.nesterov)
-        return config
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        self.amsgrad = bool(amsgrad)
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay, as Keras 3: before each Adam step
-    every weight is shrunk, w -= w * weight_decay * lr.
-
-    Args:
-        learning_rate: default 0.001.
-        weight_decay: default 0.004.
-        beta_1, beta_2, epsilon: as Adam.
-    """
+    """Adam with decoupled weight decay (default 0.004): before each step
+    every weight is shrunk, w -= w * weight_decay * lr."""
 
     _engine_class = "AdamW"
 
@@ -265,64 +54,224 @@ class AdamW(Adam):
                          weight_decay=weight_decay, **kwargs)
 
 
-class RMSprop(Optimizer):
-    """RMSprop, as Keras 3: v = rho * v + (1 - rho) * g^2,
-    w -= lr * g / sqrt(v + epsilon) (centered: v - mean(g)^2 + epsilon),
-    through a momentum accumulator when momentum > 0.
+class SGD(Optimizer):
+    """Gradient descent with optional (Nesterov) momentum.
 
-    Args:
-        learning_rate: default 0.001.
-        rho: default 0.9.
-        momentum: default 0.0.
-        epsilon: default 1e-7.
-        centered: default False.
+    Args: learning_rate (0.01), momentum (0.0, in [0, 1]), nesterov (False).
+    """
+
+    _engine_class = "SGD"
+    _hyperparameters = ("momentum", "nesterov")
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, name="SGD", **kwargs):
+        super().__init__(learning_rate, name, **kwargs)
+        self.momentum, self.nesterov = momentum, bool(nesterov)
+
+
+class RMSprop(Optimizer):
+    """RMSprop: v = rho * v + (1 - rho) * g^2, w -= lr * g / sqrt(v +
+    epsilon) (centered: v - mean(g)^2 + epsilon), through a momentum
+    accumulator when momentum > 0.
+
+    Args: learning_rate (0.001), rho (0.9), momentum (0.0), epsilon (1e-7),
+    centered (False).
     """
 
     _engine_class = "RMSprop"
+    _hyperparameters = ("rho", "momentum", "epsilon", "centered")
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
                  centered=False, name="rmsprop", **kwargs):
         super().__init__(learning_rate, name, **kwargs)
-        if not 0.0 <= float(rho) <= 1.0:
-            raise ValueError(f"RMSprop rho must be in [0, 1], got {rho!r}")
-        if not 0.0 <= float(momentum) <= 1.0:
-            raise ValueError(f"RMSprop momentum must be in [0, 1], got {momentum!r}")
-        if not float(epsilon) > 0:
-            raise ValueError(f"RMSprop epsilon must be > 0, got {epsilon!r}")
-        self.rho, self.momentum = float(rho), float(momentum)
-        self.epsilon, self.centered = float(epsilon), bool(centered)
-
-    def _engine_args(self):
-        return dict(epsilon=self.epsilon, momentum=self.momentum, rho=self.rho,
-                    centered=self.centered, **self._common_engine_args())
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(rho=self.rho, momentum=self.momentum, epsilon=self.epsilon,
-                      centered=self.centered)
-        return config
+        self.rho, self.momentum, self.epsilon = rho, momentum, epsilon
+        self.centered = bool(centered)
 
 
-_BY_NAME = {"adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "sgd": SGD}
-_NOT_YET = ("adagrad", "adadelta", "adamax", "nadam", "ftrl", "lion")
-_KNOWN = "'adam', 'adamw', 'rmsprop', 'sgd'"
+class Adagrad(Optimizer):
+    """Adagrad: acc += g^2, w -= lr * g / sqrt(acc + epsilon).
+
+    Args: learning_rate (0.001), initial_accumulator_value (0.1), epsilon
+    (1e-7).
+    """
+
+    _engine_class = "Adagrad"
+    _hyperparameters = ("initial_accumulator_value", "epsilon")
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
+                 name="adagrad", **kwargs):
+        super().__init__(learning_rate, name, **kwargs)
+        self.initial_accumulator_value, self.epsilon = initial_accumulator_value, epsilon
+
+
+class Adadelta(Optimizer):
+    """Adadelta: running averages (rate rho) of g^2 and of the squared
+    updates; w += lr * delta.
+
+    Args: learning_rate (0.001), rho (0.95), epsilon (1e-7).
+    """
+
+    _engine_class = "Adadelta"
+    _hyperparameters = ("rho", "epsilon")
+
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, name="adadelta", **kwargs):
+        super().__init__(learning_rate, name, **kwargs)
+        self.rho, self.epsilon = rho, epsilon
+
+
+class Adamax(Optimizer):
+    """Adamax: Adam with the infinity norm, u = max(beta_2 * u, |g|),
+    w -= lr * m / ((1 - beta_1^t) * (u + epsilon)).
+
+    Args: learning_rate (0.001), beta_1 (0.9), beta_2 (0.999), epsilon (1e-7).
+    """
+
+    _engine_class = "Adamax"
+    _hyperparameters = ("beta_1", "beta_2", "epsilon")
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 name="adamax", **kwargs):
+        super().__init__(learning_rate, name, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+
+
+class Nadam(Optimizer):
+    """Nadam: Adam with Nesterov momentum and Keras's momentum schedule
+    (beta_1 * (1 - 0.5 * 0.96^t), their running product kept as state).
+
+    Args: learning_rate (0.001), beta_1 (0.9), beta_2 (0.999), epsilon (1e-7).
+    """
+
+    _engine_class = "Nadam"
+    _hyperparameters = ("beta_1", "beta_2", "epsilon")
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+                 name="nadam", **kwargs):
+        super().__init__(learning_rate, name, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+
+
+class Ftrl(Optimizer):
+    """FTRL-proximal, as Keras's: an accumulator (initial value
+    initial_accumulator_value) and a linear term per weight, with L1, L2
+    and L2-shrinkage regularization and the `beta` term.
+
+    Args: learning_rate (0.001), learning_rate_power (-0.5, <= 0),
+    initial_accumulator_value (0.1), l1_regularization_strength,
+    l2_regularization_strength, l2_shrinkage_regularization_strength, beta
+    (all 0.0, >= 0).
+    """
+
+    _engine_class = "Ftrl"
+    _hyperparameters = ("learning_rate_power", "initial_accumulator_value",
+                        "l1_regularization_strength", "l2_regularization_strength",
+                        "l2_shrinkage_regularization_strength", "beta")
+
+    def __init__(self, learning_rate=0.001, learning_rate_power=-0.5,
+                 initial_accumulator_value=0.1, l1_regularization_strength=0.0,
+                 l2_regularization_strength=0.0, l2_shrinkage_regularization_strength=0.0,
+                 beta=0.0, name="ftrl", **kwargs):
+        super().__init__(learning_rate, name, **kwargs)
+        self.learning_rate_power = learning_rate_power
+        self.initial_accumulator_value = initial_accumulator_value
+        self.l1_regularization_strength = l1_regularization_strength
+        self.l2_regularization_strength = l2_regularization_strength
+        self.l2_shrinkage_regularization_strength = l2_shrinkage_regularization_strength
+        self.beta = beta
+
+
+class Lion(Optimizer):
+    """Lion: w -= lr * sign(beta_1 * m + (1 - beta_1) * g), then
+    m = beta_2 * m + (1 - beta_2) * g.
+
+    Args: learning_rate (0.001), beta_1 (0.9, in (0, 1]), beta_2 (0.99).
+    """
+
+    _engine_class = "Lion"
+    _hyperparameters = ("beta_1", "beta_2")
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.99, name="lion", **kwargs):
+        super().__init__(learning_rate, name, **kwargs)
+        self.beta_1, self.beta_2 = beta_1, beta_2
+
+
+_CLASSES = (Adadelta, Adagrad, Adam, AdamW, Adamax, Ftrl, Lion, Nadam, RMSprop, SGD)
+_BY_NAME = {cls.__name__.lower(): cls for cls in _CLASSES}  # (sorted)
+_KNOWN = ", ".join(cls.__name__ for cls in _CLASSES)
+# Keras 3 optimizers without an fmnistcpp counterpart.
+_NOT_HERE = ("adafactor", "lamb", "muon", "schedulefreeadamw", "lossscaleoptimizer",
+             "multioptimizer")
+# Keys of Keras 2 (tf.keras / tf_keras) optimizer configs that mean nothing here.
+_IGNORED_KEYS = ("jit_compile", "is_legacy_optimizer")
+
+
+def _not_here(name):
+    return NotImplementedError(f"the optimizer {name!r} is not supported; supported: {_KNOWN}")
+
+
+def deserialize(config, custom_objects=None):
+    """An optimizer from Keras's serialized form {"class_name": ...,
+    "config": {...}} (Keras 3's, or Keras 2's with `lr` and `decay`)."""
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"cannot read the optimizer config {config!r}")
+    name = str(config["class_name"]).split(">")[-1]
+    cls = _BY_NAME.get(name.lower())
+    if cls is None:
+        raise _not_here(name)
+    kwargs = {k: v for k, v in dict(config.get("config") or {}).items()
+              if k not in _IGNORED_KEYS}
+    if "lr" in kwargs and "learning_rate" not in kwargs:
+        kwargs["learning_rate"] = kwargs.pop("lr")
+    if isinstance(kwargs.get("learning_rate"), dict):
+        kwargs["learning_rate"] = schedules.deserialize(kwargs["learning_rate"])
+    return cls(**kwargs)
+
+
+def serialize(optimizer) -> dict:
+    return {"module": "keras.optimizers", "class_name": type(optimizer).__name__,
+            "config": optimizer.get_config(), "registered_name": None}
+
+
+def _from_keras_object(optimizer):
+    """A Keras / tf.keras optimizer object as the fmnistcpp one of its class."""
+    name = type(optimizer).__name__
+    if name.lower() not in _BY_NAME:
+        raise _not_here(name)
+    try:
+        config = optimizer.get_config()
+    except Exception as e:  # noqa: BLE001 (Keras's own failure, e.g. a custom schedule)
+        raise ValueError(f"cannot read the configuration of the Keras optimizer {name} ({e}); "
+                         f"use fmnistcpp.optimizers.{name} instead") from None
+    try:
+        return deserialize({"class_name": name, "config": config})
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"cannot convert the Keras optimizer {name}: {e}; use "
+                         f"fmnistcpp.optimizers.{name} instead") from None
+
+
+def _is_keras_optimizer(obj) -> bool:
+    module = type(obj).__module__ or ""
+    return module.startswith(("keras", "tensorflow", "tf_keras")) and hasattr(obj, "get_config")
 
 
 def get(identifier) -> Optimizer:
-    """Resolves 'adam' / 'adamw' / 'rmsprop' / 'sgd' (any case), an
-    optimizer object, or a config dict."""
+    """An optimizer from a name ('adam', 'nadam', ... in any case), an
+    optimizer object (fmnistcpp's, or Keras's / tf.keras's, converted), or a
+    serialized dict."""
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, dict):
-        cls = _BY_NAME.get(str(identifier.get("class_name", "")).lower())
-        if cls is not None:
-            return cls.from_config(identifier.get("config", {}))
+        return deserialize(identifier)
     if isinstance(identifier, str):
         key = identifier.lower()
         if key in _BY_NAME:
             return _BY_NAME[key]()
-        if key in _NOT_YET:
-            raise NotImplementedError(
-                f"optimizer {identifier!r} is not supported yet; supported: {_KNOWN}"
-            )
-    raise ValueError(f"Unknown optimizer {identifier!r}. Known optimizers: {_KNOWN}.")
+        if key in _NOT_HERE:
+            raise _not_here(identifier)
+    elif _is_keras_optimizer(identifier):
+        return _from_keras_object(identifier)
+    raise ValueError(f"Unknown optimizer {identifier!r}. Known optimizers: "
+                     f"{', '.join(repr(name) for name in _BY_NAME)} (any case).")
+
+
+__all__ = ["Optimizer", "schedules", "get", "serialize", "deserialize",
+           *(cls.__name__ for cls in _CLASSES)]

@@ -1,6 +1,6 @@
 """Layers with Keras's names and arguments (`fmnistcpp.layers`)."""
 
-from .activation import Activation, ReLU, Softmax
+from .activation import ELU, PReLU, Activation, LeakyReLU, ReLU, Softmax
 from .augmentation import (RandomContrast, RandomFlip, RandomRotation, RandomTranslation,
                            RandomZoom)
 from .batch_normalization import BatchNormalization
@@ -40,6 +40,7 @@ _BY_NAME.update({cls.__name__: cls for cls in (
 _BY_NAME.update(Convolution1D=Conv1D, Convolution2DTranspose=Conv2DTranspose,
                 SeparableConvolution2D=SeparableConv2D, GlobalMaxPool2D=GlobalMaxPooling2D,
                 MaxPool1D=MaxPooling1D, AvgPool1D=AveragePooling1D)
+_BY_NAME.update({cls.__name__: cls for cls in (ELU, LeakyReLU, PReLU)})
 _BY_NAME.update(MaxPool2D=MaxPooling2D, AvgPool2D=AveragePooling2D, Convolution2D=Conv2D,
                 GlobalAvgPool2D=GlobalAveragePooling2D)
 

@@ -217,6 +217,8 @@ class Trainer:
             cbs.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
+        if epochs > 0:  # Keras: with use_ema, the weights take their averages
+            self.optimizer.finalize_variable_values()
         cbs.on_train_end(epoch_logs)
         return self.history
 

@@ -5,8 +5,6 @@ loss(es), loss weights, metrics. Reading accepts Keras 3's and Keras 2's
 
 from __future__ import annotations
 
-import inspect
-
 from .. import losses, metrics as metrics_module, optimizers
 
 
@@ -61,44 +59,16 @@ def metric_to_keras(metric):
     return metrics_module.serialize(metric)
 
 
-_OPT_IGNORED = {"ema_momentum", "ema_overwrite_frequency", "jit_compile", "is_legacy_optimizer",
-                "loss_scale_factor", "gradient_accumulation_steps"}
-_OPT_UNSUPPORTED = {"weight_decay", "clipnorm", "clipvalue", "global_clipnorm", "use_ema",
-                    "decay"}
-
-
 def optimizer_from_keras(spec, where="the file"):
+    """The optimizer of a compile_config / training_config (Keras 3's or
+    Keras 2's form); optimizers.deserialize reads it."""
     if isinstance(spec, str):
         return optimizers.get(spec)
-    if not isinstance(spec, dict):
-        raise ValueError(f"{where}: cannot read the optimizer config {spec!r}")
-    cls_name = str(spec.get("class_name", "")).split(">")[-1]
-    cls = optimizers._BY_NAME.get(cls_name.lower())
-    if cls is None:
-        raise ValueError(
-            f"{where}: the optimizer {spec.get('class_name')!r} is not supported; supported "
-            "optimizers: Adam, AdamW, RMSprop, SGD (load with compile=False to skip it)"
-        )
-    config = dict(spec.get("config") or {})
-    if "lr" in config and "learning_rate" not in config:
-        config["learning_rate"] = config.pop("lr")
-    kwargs = {}
-    accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "kwargs"}
-    for key, value in config.items():
-        if key in accepted:
-            kwargs[key] = value
-        elif key in _OPT_UNSUPPORTED and value not in (None, False, 0, 0.0):
-            raise ValueError(
-                f"{where}: the optimizer setting {key}={value!r} is not supported "
-                "(load with compile=False to skip the optimizer)"
-            )
-    if isinstance(kwargs.get("learning_rate"), dict):
-        try:
-            kwargs["learning_rate"] = optimizers.schedules.deserialize(kwargs["learning_rate"])
-        except (ValueError, NotImplementedError, TypeError, KeyError) as e:
-            raise ValueError(f"{where}: the learning-rate schedule cannot be read ({e}); "
-                             "load with compile=False to skip the optimizer") from None
-    return cls(**kwargs)
+    try:
+        return optimizers.deserialize(spec)
+    except (ValueError, NotImplementedError, TypeError, KeyError) as e:
+        raise ValueError(f"{where}: the optimizer cannot be read ({e}); load with "
+                         "compile=False to skip the optimizer") from None
 
 
 def _loss_leaf(spec, where):

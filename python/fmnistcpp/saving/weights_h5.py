@@ -94,8 +94,10 @@ def read_optimizer(model, h5file, where: str) -> None:
     _, fresh = model._optimizer_state()
     first = 1 if opt._has_schedule() else 2
     names = {k for k in h5_safety.members(group, where)}
-    if names <= {str(i) for i in range(first)}:
-        return  # an optimizer that never ran: nothing but its step count and rate
+    if names <= {str(i) for i in range(first)} and fresh:
+        # an optimizer that never ran: nothing but its step count and rate (an
+        # optimizer without state, plain SGD, goes on to read its step count)
+        return
     if names != {str(i) for i in range(first + len(fresh))}:
         warnings.warn(f"Skipping variable loading for optimizer '{opt.name}': {where} holds "
                       f"{len(names)} optimizer variables, this optimizer keeps "

@@ -1,0 +1,221 @@
+// Adam (and AdamW, amsgrad), Adamax, Nadam and Lion: update_step of
+// keras/src/optimizers/{adam,adamax,nadam,lion}.py in float32, in Keras's
+// order. Where Keras writes `1 - self.beta_1` with the Python float, the
+// difference is taken in double and cast (float32 1 - 0.999f is off by
+// 1.3e-5 relative, enough to drift from Keras within two epochs); where it
+// casts beta first (Nadam, Lion), the difference is float32.
+#include "optimizer.hpp"
+
+#include "parallel.hpp"
+
+#include <cmath>
+
+namespace fmnistcpp {
+
+namespace {
+
+template <class Body>
+void each_range(Param& p, const Body& body) {
+  parallel_ranges(p.size(), kMinParallelUpdate, body);
+}
+
+// Keras: alpha = lr * sqrt(1 - b2^t) / (1 - b1^t), m += (g - m) * (1 - b1),
+// v += (g^2 - v) * (1 - b2), [amsgrad] vh = max(vh, v), v = vh,
+// w -= (m * alpha) / (sqrt(v) + eps).
+FMNISTCPP_ISA_CLONES
+void adam_range(float* __restrict w, float* __restrict m, float* __restrict v,
+                float* __restrict vhat, const float* __restrict g, float alpha,
+                float one_minus_b1, float one_minus_b2, float eps, int64_t begin, int64_t end) {
+  for (int64_t i = begin; i < end; ++i) {
+    const float gi = g[i];
+    const float mi = m[i] + (gi - m[i]) * one_minus_b1;
+    float vi = v[i] + (gi * gi - v[i]) * one_minus_b2;
+    m[i] = mi;
+    v[i] = vi;
+    if (vhat) {
+      vi = std::max(vhat[i], vi);
+      vhat[i] = vi;
+    }
+    w[i] -= (mi * alpha) / (std::sqrt(vi) + eps);
+  }
+}
+
+class Adam final : public Optimizer {
+ public:
+  explicit Adam(Config c) : Optimizer(std::move(c)) {
+    beta_1_ = number_in("beta_1", 0.9, 0.0, 1.0, false, true);
+    beta_2_ = number_in("beta_2", 0.999, 0.0, 1.0, false, true);
+    epsilon_ = number_in("epsilon", 1e-7, 0.0, INFINITY, true, true);
+    amsgrad_ = config_.flag("amsgrad", false);
+    add_slots({"momentum", "velocity"});
+    if (amsgrad_) add_slots({"velocity_hat"});
+  }
+
+ private:
+  void begin_step(float lr) override {
+    const float t = static_cast<float>(iterations() + 1);
+    const float b1 = static_cast<float>(beta_1_), b2 = static_cast<float>(beta_2_);
+    alpha_ = lr * std::sqrt(1.f - std::pow(b2, t)) / (1.f - std::pow(b1, t));
+  }
+  void update(Param& p, float* const* s, float) override {
+    float* w = p.value.data();
+    const float* g = p.grad.data();
+    float* vhat = amsgrad_ ? s[2] : nullptr;
+    const float omb1 = static_cast<float>(1.0 - beta_1_), omb2 = static_cast<float>(1.0 - beta_2_);
+    const float eps = static_cast<float>(epsilon_), alpha = alpha_;
+    each_range(p, [&](int64_t b, int64_t e) {
+      adam_range(w, s[0], s[1], vhat, g, alpha, omb1, omb2, eps, b, e);
+    });
+  }
+  double beta_1_, beta_2_, epsilon_;
+  bool amsgrad_;
+  float alpha_ = 0.f;
+};
+
+// Keras: m += (g - m) * (1 - b1); u = max(b2 * u, |g|);
+// w -= (lr * m) / ((1 - b1^t) * (u + eps)).
+FMNISTCPP_ISA_CLONES
+void adamax_range(float* __restrict w, float* __restrict m, float* __restrict u,
+                  const float* __restrict g, float lr, float one_minus_b1, float b2,
+                  float one_minus_b1_power, float eps, int64_t begin, int64_t end) {
+  for (int64_t i = begin; i < end; ++i) {
+    const float gi = g[i];
+    const float mi = m[i] + (gi - m[i]) * one_minus_b1;
+    const float ui = std::max(b2 * u[i], std::fabs(gi));
+    m[i] = mi;
+    u[i] = ui;
+    w[i] -= (lr * mi) / (one_minus_b1_power * (ui + eps));
+  }
+}
+
+class Adamax final : public Optimizer {
+ public:
+  explicit Adamax(Config c) : Optimizer(std::move(c)) {
+    beta_1_ = number_in("beta_1", 0.9, 0.0, 1.0, false, true);
+    beta_2_ = number_in("beta_2", 0.999, 0.0, 1.0);
+    epsilon_ = number_in("epsilon", 1e-7, 0.0, INFINITY, true, true);
+    add_slots({"momentum", "norm"});
+  }
+
+ private:
+  void update(Param& p, float* const* s, float lr) override {
+    const float t = static_cast<float>(iterations() + 1);
+    const float one_minus_power = 1.f - std::pow(static_cast<float>(beta_1_), t);
+    float* w = p.value.data();
+    const float* g = p.grad.data();
+    const float omb1 = static_cast<float>(1.0 - beta_1_), b2 = static_cast<float>(beta_2_);
+    const float eps = static_cast<float>(epsilon_);
+    each_range(p, [&](int64_t b, int64_t e) {
+      adamax_range(w, s[0], s[1], g, lr, omb1, b2, one_minus_power, eps, b, e);
+    });
+  }
+  double beta_1_, beta_2_, epsilon_;
+};
+
+// Keras's Nadam: u_t = b1 * (1 - 0.5 * 0.96^t), u_t1 = the same at t + 1,
+// u_product (kept across steps) *= u_t before the variables' updates;
+// m += (g - m) * (1 - b1), v += (g^2 - v) * (1 - b2),
+// m_hat = u_t1 * m / (1 - u_product * u_t1) + (1 - u_t) * g / (1 - u_product),
+// v_hat = v / (1 - b2^t), w -= (m_hat * lr) / (sqrt(v_hat) + eps).
+FMNISTCPP_ISA_CLONES
+void nadam_range(float* __restrict w, float* __restrict m, float* __restrict v,
+                 const float* __restrict g, float lr, float one_minus_b1, float one_minus_b2,
+                 float u_t, float u_t1, float u_product, float u_product_t1,
+                 float one_minus_b2_power, float eps, int64_t begin, int64_t end) {
+  for (int64_t i = begin; i < end; ++i) {
+    const float gi = g[i];
+    const float mi = m[i] + (gi - m[i]) * one_minus_b1;
+    const float vi = v[i] + (gi * gi - v[i]) * one_minus_b2;
+    m[i] = mi;
+    v[i] = vi;
+    const float m_hat = (u_t1 * mi) / (1.f - u_product_t1) + ((1.f - u_t) * gi) / (1.f - u_product);
+    const float v_hat = vi / one_minus_b2_power;
+    w[i] -= (m_hat * lr) / (std::sqrt(v_hat) + eps);
+  }
+}
+
+class Nadam final : public Optimizer {
+ public:
+  explicit Nadam(Config c) : Optimizer(std::move(c)) {
+    beta_1_ = number_in("beta_1", 0.9, 0.0, 1.0, false, true);
+    beta_2_ = number_in("beta_2", 0.999, 0.0, 1.0, false, true);
+    epsilon_ = number_in("epsilon", 1e-7, 0.0, INFINITY, true, true);
+    add_slots({"momentum", "velocity"});
+    u_product_ = add_scalar("u_product", 1.f);
+  }
+
+ private:
+  float u(int64_t t) const {
+    return static_cast<float>(beta_1_) * (1.f - 0.5f * std::pow(0.96f, static_cast<float>(t)));
+  }
+  void begin_step(float) override {
+    const float t = static_cast<float>(iterations() + 1);
+    float& up = scalar(u_product_);
+    up = up * static_cast<float>(beta_1_) * (1.f - 0.5f * std::pow(0.96f, t));
+  }
+  void update(Param& p, float* const* s, float lr) override {
+    const int64_t t = iterations() + 1;
+    const float b1 = static_cast<float>(beta_1_), b2 = static_cast<float>(beta_2_);
+    const float u_t = u(t), u_t1 = u(t + 1);
+    const float up = scalar(u_product_), up_t1 = up * u_t1;
+    const float one_minus_power = 1.f - std::pow(b2, static_cast<float>(t));
+    float* w = p.value.data();
+    const float* g = p.grad.data();
+    const float eps = static_cast<float>(epsilon_);
+    each_range(p, [&](int64_t b, int64_t e) {
+      nadam_range(w, s[0], s[1], g, lr, 1.f - b1, 1.f - b2, u_t, u_t1, up, up_t1,
+                  one_minus_power, eps, b, e);
+    });
+  }
+  double beta_1_, beta_2_, epsilon_;
+  size_t u_product_;
+};
+
+// Keras's Lion: w -= lr * sign(m * b1 + g * (1 - b1)); m = m * b2 + g * (1 - b2).
+FMNISTCPP_ISA_CLONES
+void lion_range(float* __restrict w, float* __restrict m, const float* __restrict g, float lr,
+                float b1, float one_minus_b1, float b2, float one_minus_b2, int64_t begin,
+                int64_t end) {
+  for (int64_t i = begin; i < end; ++i) {
+    const float gi = g[i], mi = m[i];
+    const float c = mi * b1 + gi * one_minus_b1;
+    const float sign = c > 0.f ? 1.f : (c < 0.f ? -1.f : 0.f);
+    w[i] -= lr * sign;
+    m[i] = mi * b2 + gi * one_minus_b2;
+  }
+}
+
+class Lion final : public Optimizer {
+ public:
+  explicit Lion(Config c) : Optimizer(std::move(c)) {
+    const double b1 = config_.number("beta_1", 0.9);
+    if (!(b1 > 0 && b1 <= 1))
+      throw std::invalid_argument("Argument `beta_1` must be in the [0, 1] range. Otherwise, the "
+                                  "optimizer degenerates to SignSGD. Received: beta_1=" +
+                                  python_repr(ConfigValue(b1)) + ".");
+    beta_1_ = b1;
+    beta_2_ = number_in("beta_2", 0.99, 0.0, 1.0);
+    add_slots({"momentum"});
+  }
+
+ private:
+  void update(Param& p, float* const* s, float lr) override {
+    const float b1 = static_cast<float>(beta_1_), b2 = static_cast<float>(beta_2_);
+    float* w = p.value.data();
+    const float* g = p.grad.data();
+    each_range(p, [&](int64_t b, int64_t e) {
+      lion_range(w, s[0], g, lr, b1, 1.f - b1, b2, 1.f - b2, b, e);
+    });
+  }
+  double beta_1_, beta_2_;
+};
+
+RegisterOptimizer<Adam> registered_adam("Adam");
+RegisterOptimizer<Adam> registered_adamw("AdamW");  // Adam with a weight_decay default
+RegisterOptimizer<Adamax> registered_adamax("Adamax");
+RegisterOptimizer<Nadam> registered_nadam("Nadam");
+RegisterOptimizer<Lion> registered_lion("Lion");
+
+}  // namespace
+
+}  // namespace fmnistcpp
