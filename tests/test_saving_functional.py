@@ -93,8 +93,18 @@ def test_resumed_training_matches_keras_after_a_round_trip(tmp_path):
     fm.train_on_batch(x, y)
     fresh.train_on_batch(x, y)
     kw = km.get_weights()
-    for a, b in zip(fm.get_weights(), kw):
-        np.testing.assert_allclose(a, b, atol=1e-5)
+    # The biases of the convolutions and of the meta Dense feed
+    # BatchNormalization, whose batch mean removes them: their true gradient
+    # is zero, the computed one is round-off, and Adam's normalised step
+    # turns round-off into steps of up to lr. Their kernels are compared.
+    before_norm = {l.name for l in km.layers if isinstance(l, keras.layers.Conv2D)
+                   or (isinstance(l, keras.layers.Dense) and l.units == 4)}
+    for layer in km.layers:
+        theirs, ours = layer.get_weights(), fm.get_layer(layer.name).get_weights()
+        if layer.name in before_norm:
+            theirs, ours = theirs[:1], ours[:1]
+        for a, b in zip(ours, theirs):
+            np.testing.assert_allclose(a, b, atol=1e-5, err_msg=layer.name)
     gap = max(np.abs(a - b).max() for a, b in zip(fresh.get_weights(), kw))
     assert gap > 1e-4  # the restored state is what made them agree
 
@@ -136,3 +146,24 @@ def test_pickle_and_deepcopy_keep_weights_and_compile_state():
         _same_predictions(fm, clone, x)
         assert clone.optimizer.iterations == fm.optimizer.iterations
         assert clone.loss == fm.loss
+
+
+def test_architecture_json_both_ways_with_keras():
+    # to_json carries no weights: copy them, then the predictions must agree
+    # within the float32 round-off bound of the module docstring.
+    x, _ = data(6)
+    ours = branched(fmnistcpp)
+    theirs = keras.models.model_from_json(ours.to_json())
+    theirs.set_weights(ours.get_weights())
+    for a, b in zip(ours.predict(x, verbose=0), theirs.predict(x, verbose=0)):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+    back = fmnistcpp.models.model_from_json(branched(keras).to_json())
+    assert [type(layer).__name__ for layer in back.layers] == \
+        [type(layer).__name__ for layer in theirs.layers]
+    assert [t.shape for t in back.outputs] == [tuple(t.shape) for t in theirs.outputs]
+    seq = fmnistcpp.Sequential([fmnistcpp.Input((4,)), fmnistcpp.layers.Dense(3)])
+    again = fmnistcpp.models.model_from_json(seq.to_json(indent=2))
+    assert again.get_config() == seq.get_config()
+    with pytest.raises(ValueError, match="JSON"):
+        fmnistcpp.models.model_from_json("{not json")

@@ -17,4 +17,19 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
                        safe_mode=safe_mode)
 
 
-__all__ = ["Functional", "Model", "Sequential", "load_model"]
+def model_from_json(json_string, custom_objects=None):
+    """A new, unbuilt-weights model from the JSON of `Model.to_json` (ours or
+    Keras 3's)."""
+    import json
+
+    from ..saving import serialization
+
+    try:
+        spec = json.loads(json_string)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"model_from_json expects the JSON text of model.to_json() ({exc})") \
+            from exc
+    return serialization.model_from_keras(spec, where="the JSON")
+
+
+__all__ = ["Functional", "Model", "Sequential", "load_model", "model_from_json"]

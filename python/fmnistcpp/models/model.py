@@ -324,6 +324,15 @@ class Model(Trainer, Layer):
 
         return serialization.functional_from_config(config)
 
+    def to_json(self, **kwargs) -> str:
+        """The architecture as Keras 3's JSON (no weights): what
+        `models.model_from_json` and Keras's own read back."""
+        import json
+
+        from ..saving import serialization
+
+        return json.dumps(serialization.model_to_keras(self), **kwargs)
+
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
         """Saves the model to `filepath`: `.keras` (Keras 3's format, which
         real Keras loads) or legacy `.h5`. Architecture, weights, compile
