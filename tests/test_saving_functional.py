@@ -167,3 +167,21 @@ def test_architecture_json_both_ways_with_keras():
     assert again.get_config() == seq.get_config()
     with pytest.raises(ValueError, match="JSON"):
         fmnistcpp.models.model_from_json("{not json")
+
+
+def test_clone_model_has_new_layers_and_fresh_weights():
+    model = trained(fmnistcpp)
+    clone = fmnistcpp.models.clone_model(model)
+    assert clone.get_config() == model.get_config()
+    assert not any(a is b for a, b in zip(clone.layers, model.layers))
+    ours, theirs = clone.get_weights(), model.get_weights()
+    assert [w.shape for w in ours] == [w.shape for w in theirs]
+    # Freshly initialised, as Keras's clone: the trained kernels differ.
+    assert any(not np.array_equal(a, b) for a, b in zip(ours, theirs))
+    clone.set_weights(theirs)
+    x, _ = data(5)
+    _same_predictions(model, clone, x)
+    seq = fmnistcpp.Sequential([fmnistcpp.Input((3,)), fmnistcpp.layers.Dense(2)])
+    assert isinstance(fmnistcpp.models.clone_model(seq), fmnistcpp.Sequential)
+    with pytest.raises(NotImplementedError, match="clone_function"):
+        fmnistcpp.models.clone_model(seq, clone_function=lambda layer: layer)

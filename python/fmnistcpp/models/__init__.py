@@ -32,4 +32,30 @@ def model_from_json(json_string, custom_objects=None):
     return serialization.model_from_keras(spec, where="the JSON")
 
 
-__all__ = ["Functional", "Model", "Sequential", "load_model", "model_from_json"]
+def clone_model(model, input_tensors=None, clone_function=None, call_function=None,
+                recursive=False, **kwargs):
+    """A new model of the same architecture with new layers and freshly
+    initialised weights (copy them with `set_weights`), as Keras's."""
+    from ..saving import serialization
+
+    if input_tensors is not None or clone_function is not None or call_function is not None \
+            or kwargs:
+        raise NotImplementedError(
+            "clone_model with input_tensors, clone_function or call_function is not supported: "
+            "clone the model, then build the changed model from its layers' configs")
+    if not isinstance(model, Model):
+        raise ValueError(f"clone_model expects a fmnistcpp model, got {type(model).__name__}")
+    if type(model).get_config is not Model.get_config and \
+            type(model).get_config is not Sequential.get_config:
+        # A subclassed model with its own config: its class rebuilds it, as in Keras.
+        return type(model).from_config(model.get_config())
+    if not model.built:
+        raise ValueError(f"model {model.name!r} is not built yet: build it (or give it an "
+                         "Input) before cloning")
+    # Sequential, functional, or subclassed without a config of its own: the
+    # architecture it traced to (as pickle keeps it).
+    return serialization.model_from_keras(serialization.model_to_keras(model),
+                                          where="clone_model")
+
+
+__all__ = ["Functional", "Model", "Sequential", "clone_model", "load_model", "model_from_json"]
