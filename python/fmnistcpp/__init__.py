@@ -42,3 +42,8 @@ __all__ = [
     "optimizers", "preprocessing", "regularizers", "utils",
     "__version__",
 ]
+
+# A name Keras 3 has and fmnistcpp lacks gets an error saying so.
+from . import _missing  # noqa: E402
+
+__getattr__ = _missing.module_getattr(__name__, "")

@@ -250,3 +250,8 @@ def threshold(x, threshold, default_value):
 
 swish = silu
 hard_swish = hard_silu
+
+# A name Keras 3 has and fmnistcpp lacks gets an error saying so.
+from . import _missing  # noqa: E402
+
+__getattr__ = _missing.module_getattr(__name__, "activations")

@@ -52,3 +52,8 @@ def enable_unsafe_deserialization():
 
 __all__ = ["backend", "enable_unsafe_deserialization", "epsilon", "floatx", "image_data_format",
            "set_epsilon", "set_floatx", "set_image_data_format"]
+
+# A name Keras 3 has and fmnistcpp lacks gets an error saying so.
+from . import _missing  # noqa: E402
+
+__getattr__ = _missing.module_getattr(__name__, "config")

@@ -155,3 +155,8 @@ def serialize(constraint):
 
 def deserialize(config, custom_objects=None):
     return get(config)
+
+# A name Keras 3 has and fmnistcpp lacks gets an error saying so.
+from . import _missing  # noqa: E402
+
+__getattr__ = _missing.module_getattr(__name__, "constraints")

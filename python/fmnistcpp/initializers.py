@@ -395,3 +395,8 @@ def deserialize(config, custom_objects=None):
     if isinstance(config, dict) and config.get("class_name") == "function" and custom_objects:
         return custom_objects[config["config"]]
     return get(config)
+
+# A name Keras 3 has and fmnistcpp lacks gets an error saying so.
+from . import _missing  # noqa: E402
+
+__getattr__ = _missing.module_getattr(__name__, "initializers")

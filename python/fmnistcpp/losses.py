@@ -452,3 +452,8 @@ def deserialize(config, custom_objects=None):
     if kwargs.get("reduction") == "auto":  # Keras 2's default
         kwargs["reduction"] = "sum_over_batch_size"
     return cls(**kwargs)
+
+# A name Keras 3 has and fmnistcpp lacks gets an error saying so.
+from . import _missing  # noqa: E402
+
+__getattr__ = _missing.module_getattr(__name__, "losses")

@@ -228,3 +228,8 @@ from .losses import (  # noqa: E402,F401  (Keras exports the loss functions as m
     categorical_hinge, hinge, huber, kl_divergence, log_cosh,
     mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
     mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy, squared_hinge)
+
+# A name Keras 3 has and fmnistcpp lacks gets an error saying so.
+from . import _missing  # noqa: E402
+
+__getattr__ = _missing.module_getattr(__name__, "metrics")

@@ -275,3 +275,8 @@ def get(identifier) -> Optimizer:
 
 __all__ = ["Optimizer", "schedules", "get", "serialize", "deserialize",
            *(cls.__name__ for cls in _CLASSES)]
+
+# A name Keras 3 has and fmnistcpp lacks gets an error saying so.
+from . import _missing  # noqa: E402
+
+__getattr__ = _missing.module_getattr(__name__, "optimizers")

@@ -261,3 +261,8 @@ def deserialize(config, custom_objects=None):
         return _SCHEDULES[name].from_config(config.get("config", {}))
     raise ValueError(f"Unknown learning-rate schedule {config!r}; known: "
                      f"{', '.join(_SCHEDULES)}")
+
+# A name Keras 3 has and fmnistcpp lacks gets an error saying so.
+from . import _missing  # noqa: E402
+
+__getattr__ = _missing.module_getattr(__name__, "optimizers.schedules")

@@ -25,3 +25,8 @@ def image_data_format() -> str:
 
 __all__ = ["EagerTensor", "KerasTensor", "Node", "Variable", "clear_session", "floatx",
            "image_data_format", "is_symbolic"]
+
+# A name Keras 3 has and fmnistcpp lacks gets an error saying so.
+from .. import _missing  # noqa: E402
+
+__getattr__ = _missing.module_getattr(__name__, "backend")

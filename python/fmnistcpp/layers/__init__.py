@@ -55,3 +55,8 @@ def deserialize(config: dict, custom_objects=None):
 
 def serialize(layer) -> dict:
     return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+# A name Keras 3 has and fmnistcpp lacks gets an error saying so.
+from .. import _missing  # noqa: E402
+
+__getattr__ = _missing.module_getattr(__name__, "layers")

@@ -59,3 +59,8 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
 
 
 __all__ = ["Functional", "Model", "Sequential", "clone_model", "load_model", "model_from_json"]
+
+# A name Keras 3 has and fmnistcpp lacks gets an error saying so.
+from .. import _missing  # noqa: E402
+
+__getattr__ = _missing.module_getattr(__name__, "models")

@@ -185,3 +185,8 @@ __all__ = [
     "load_img", "random_brightness", "random_channel_shift", "random_rotation", "random_shear",
     "random_shift", "random_zoom", "save_img",
 ]
+
+# A name Keras 3 has and fmnistcpp lacks gets an error saying so.
+from .. import _missing  # noqa: E402
+
+__getattr__ = _missing.module_getattr(__name__, "preprocessing.image")

@@ -170,3 +170,8 @@ def model_from_bytes(data: bytes, compile=True):
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "model_to_bytes",
            "model_from_bytes"]
+
+# A name Keras 3 has and fmnistcpp lacks gets an error saying so.
+from .. import _missing  # noqa: E402
+
+__getattr__ = _missing.module_getattr(__name__, "saving")

@@ -99,3 +99,8 @@ def get_num_threads() -> int:
 __all__ = ["Progbar", "PyDataset", "Sequence", "array_to_img", "get_file",
            "image_dataset_from_directory", "img_to_array", "load_img", "model_to_dot",
            "normalize", "plot_model", "save_img", "get_num_threads", "set_num_threads", "set_random_seed", "to_categorical"]
+
+# A name Keras 3 has and fmnistcpp lacks gets an error saying so.
+from .. import _missing  # noqa: E402
+
+__getattr__ = _missing.module_getattr(__name__, "utils")
