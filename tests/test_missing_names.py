@@ -3,6 +3,8 @@
 
 import importlib
 
+import numpy as np
+
 import pytest
 
 import keras
@@ -69,3 +71,17 @@ def test_what_fmnistcpp_has_is_the_real_thing():
     assert fmnistcpp.layers.Dense.__module__.startswith("fmnistcpp")
     # At least the layers real Fashion-MNIST code uses are there.
     assert {"Dense", "Conv2D", "Flatten", "Dropout", "MaxPooling2D"} <= set(vars(fmnistcpp.layers))
+
+
+def test_top_level_base_classes_and_backend_settings_are_keras_names():
+    assert fmnistcpp.Layer is fmnistcpp.layers.Layer
+    assert fmnistcpp.Loss is fmnistcpp.losses.Loss and fmnistcpp.Metric is fmnistcpp.metrics.Metric
+    assert fmnistcpp.Optimizer is fmnistcpp.optimizers.Optimizer
+    assert isinstance(fmnistcpp.optimizers.Adam(), fmnistcpp.Optimizer)
+    assert fmnistcpp.backend.epsilon() == keras.backend.epsilon()
+    assert fmnistcpp.backend.is_keras_tensor(fmnistcpp.Input((3,)))
+    assert not fmnistcpp.backend.is_keras_tensor(np.zeros(3))
+    with pytest.raises(NotImplementedError, match="channels_last"):
+        fmnistcpp.backend.set_image_data_format("channels_first")
+    from importlib import metadata
+    assert fmnistcpp.version() == fmnistcpp.__version__ == metadata.version("fmnistcpp")

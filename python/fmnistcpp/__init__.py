@@ -9,6 +9,8 @@ core on oneDNN.
     model.fit(x_train, y_train, epochs=5, validation_split=0.2)
 """
 
+from importlib import metadata as _metadata
+
 from ._dnnl_loader import preload as _preload
 
 _preload()
@@ -33,11 +35,28 @@ from . import (  # noqa: E402
 )
 from .layers import Input  # noqa: E402
 from .models import Model, Sequential  # noqa: E402
+# Keras 3's top-level names for the base classes.
+from .backend import KerasTensor, Variable  # noqa: E402
+from .initializers import Initializer  # noqa: E402
+from .layers import Layer  # noqa: E402
+from .losses import Loss  # noqa: E402
+from .metrics import Metric  # noqa: E402
+from .optimizers import Optimizer  # noqa: E402
+from .regularizers import Regularizer  # noqa: E402
 
-__version__ = "0.1.0"
+# The version is written once, in pyproject.toml; the installed metadata carries it.
+__version__ = _metadata.version("fmnistcpp")
+
+
+
+def version() -> str:
+    """fmnistcpp's version (keras.version() gives Keras's)."""
+    return __version__
+
 
 __all__ = [
-    "Input", "Model", "Sequential", "activations", "backend", "callbacks", "config",
+    "Initializer", "Input", "KerasTensor", "Layer", "Loss", "Metric", "Model", "Optimizer",
+    "Regularizer", "Sequential", "Variable", "version", "activations", "backend", "callbacks", "config",
     "constraints", "datasets", "initializers", "layers", "losses", "metrics", "models",
     "optimizers", "preprocessing", "regularizers", "utils",
     "__version__",

@@ -15,16 +15,18 @@ def clear_session(free_memory=True):
     reset_names()
 
 
-def floatx() -> str:
-    return "float32"
+# keras.backend exports these settings too (the same functions as keras.config's).
+from ..config import (epsilon, floatx, image_data_format, set_epsilon,  # noqa: E402
+                      set_floatx, set_image_data_format)
 
 
-def image_data_format() -> str:
-    return "channels_last"
+def is_keras_tensor(x) -> bool:
+    return isinstance(x, KerasTensor)
 
 
-__all__ = ["EagerTensor", "KerasTensor", "Node", "Variable", "clear_session", "floatx",
-           "image_data_format", "is_symbolic"]
+__all__ = ["EagerTensor", "KerasTensor", "Node", "Variable", "clear_session", "epsilon",
+           "floatx", "image_data_format", "is_keras_tensor", "is_symbolic", "set_epsilon",
+           "set_floatx", "set_image_data_format"]
 
 # A name Keras 3 has and fmnistcpp lacks gets an error saying so.
 from .. import _missing  # noqa: E402
