@@ -9,11 +9,15 @@ core on oneDNN.
     model.fit(x_train, y_train, epochs=5, validation_split=0.2)
 """
 
+from . import _threads
 from ._dnnl_loader import preload as _preload
 
+_threads.before_openmp_loads()  # libgomp reads its wait policy once, as it loads
 _preload()
 
 from . import _core  # noqa: E402  (after oneDNN is loadable)
+
+_threads.after_openmp_loaded()
 from . import (  # noqa: E402
     activations,
     backend,
