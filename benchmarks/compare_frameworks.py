@@ -581,6 +581,8 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true",
                    help="smoke test: 3000 training images, 2 epochs, 1000 test images, "
                         "small GEMM")
+    p.add_argument("--n-train", type=int, default=None,
+                   help="train on the first N of the 48000 images (default all; --quick: 3000)")
     p.add_argument("--precision", default="float32", choices=PRECISIONS,
                    help="global dtype policy in every framework (PyTorch: CPU autocast)")
     p.add_argument("--load", default="none", choices=LOADS,
@@ -600,7 +602,9 @@ def main(argv=None) -> int:
     from fmnistcpp import architectures
 
     models = [architectures.get(m).name for m in args.models]
-    mode = QUICK if args.quick else FULL
+    mode = dict(QUICK if args.quick else FULL)
+    if args.n_train:
+        mode["n_train"] = args.n_train
     epochs = args.epochs or mode["epochs"]
     if epochs < 2:
         p.error("--epochs must be at least 2 (the first is a warm-up)")
