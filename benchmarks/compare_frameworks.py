@@ -20,6 +20,18 @@ fmnistcpp's speed-ups.
     python benchmarks/compare_frameworks.py                       # 3 models, 4 epochs, 2 threads
     python benchmarks/compare_frameworks.py --repeats 3 --models seed000-cnn
     python benchmarks/compare_frameworks.py --quick --frameworks fmnistcpp keras
+    python benchmarks/compare_frameworks.py --models seed000-cnn --repeats 3 --load numpy
+    python benchmarks/compare_frameworks.py --models seed000-cnn --precision mixed_bfloat16
+
+``--load numpy`` starts a 2-thread NumPy matrix-product loop
+(``numpy_load.py``) beside every run, as a second notebook training on the
+same machine would, and reports its GFLOP/s during the timed epochs next to
+its throughput alone, so a framework cannot look fast by starving it.
+``--precision mixed_bfloat16`` trains Keras under
+``keras.mixed_precision.set_global_policy("mixed_bfloat16")``, PyTorch under
+``torch.autocast("cpu", dtype=torch.bfloat16)`` and fmnistcpp under its own
+``fmnistcpp.mixed_precision.set_global_policy``. The report names the CPU
+and the ISA and kernels oneDNN dispatched (``onednn_isa.py``).
 
 Writes ``<out-dir>/compare_frameworks-<timestamp>.{md,json,png}`` (default
 ``benchmarks/results``) and prints the Markdown table.
@@ -28,6 +40,7 @@ Writes ``<out-dir>/compare_frameworks-<timestamp>.{md,json,png}`` (default
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import importlib.metadata
 import json
@@ -46,6 +59,8 @@ if HERE not in sys.path:
 
 import flops as flops_mod  # noqa: E402
 import gemm_peak  # noqa: E402
+import numpy_load  # noqa: E402
+import onednn_isa  # noqa: E402
 
 FRAMEWORKS = ("fmnistcpp", "keras", "torch")
 LABELS = {"fmnistcpp": "fmnistcpp", "keras": "Keras 3 / TF", "torch": "PyTorch eager"}
@@ -55,6 +70,12 @@ DEFAULT_MODELS = ("seed000-cnn", "seed001-cnn", "seed002-mlp")
 PREDICT_BATCH = {"fmnistcpp": 32, "keras": 32, "torch": 1000}
 QUICK = {"n_train": 3000, "epochs": 2, "n_test": 1000, "gemm_sizes": [1024], "gemm_runs": 3}
 FULL = {"n_train": None, "epochs": 4, "n_test": None, "gemm_sizes": [2048, 4096], "gemm_runs": 5}
+PRECISIONS = ("float32", "mixed_bfloat16")
+LOADS = ("none", "numpy")
+
+
+class PolicyUnavailable(RuntimeError):
+    """The framework under test has no such precision policy (reported, not a failure)."""
 
 
 # ---------------------------------------------------------------------------
@@ -82,13 +103,16 @@ def _epoch_timer(base):
     class EpochTimer(base):
         def __init__(self):
             super().__init__()
-            self.times = []
+            self.times, self.windows = [], []
 
         def on_epoch_begin(self, epoch, logs=None):
             self.t0 = time.perf_counter()
 
         def on_epoch_end(self, epoch, logs=None):
-            self.times.append(time.perf_counter() - self.t0)
+            t1 = time.perf_counter()
+            self.times.append(t1 - self.t0)
+            # perf_counter is CLOCK_MONOTONIC, shared with the load process's log
+            self.windows.append((self.t0, t1))
 
     return EpochTimer()
 
@@ -103,13 +127,35 @@ def _time_predict(fn, repeats=3):
     return out, secs
 
 
-def compiled_model(framework, model_name, cfg, threads, seed):
+def set_precision(framework, precision):
+    """Sets a Keras-shaped framework's global dtype policy the way a user
+    would; raises PolicyUnavailable when fmnistcpp has no such API yet."""
+    if precision == "float32":
+        return
+    if framework == "fmnistcpp":
+        import fmnistcpp
+
+        mp = getattr(fmnistcpp, "mixed_precision", None)
+        if mp is None or not hasattr(mp, "set_global_policy"):
+            raise PolicyUnavailable(
+                f"fmnistcpp {fmnistcpp.__version__} has no "
+                f"fmnistcpp.mixed_precision.set_global_policy: {precision!r} is not available "
+                "in this build")
+        mp.set_global_policy(precision)
+    else:
+        import keras
+
+        keras.mixed_precision.set_global_policy(precision)
+
+
+def compiled_model(framework, model_name, cfg, threads, seed, precision="float32"):
     """A seed model compiled as its seed compiles it, in fmnistcpp or in Keras
     (rebuilt layer by layer from fmnistcpp's layer configs, so both train the
-    same architecture), with the framework's thread count and random seed set.
-    Returns (model, framework module, version string)."""
+    same architecture), with the framework's thread count, random seed and
+    global dtype policy set. Returns (model, framework module, version string)."""
     from fmnistcpp import architectures
 
+    set_precision(framework, precision)
     if framework == "fmnistcpp":
         import fmnistcpp as lib
 
@@ -132,14 +178,14 @@ def compiled_model(framework, model_name, cfg, threads, seed):
     return model, lib, version
 
 
-def _run_keras_like(framework, model_name, cfg, x, y, xt, epochs, threads, seed):
-    model, lib, version = compiled_model(framework, model_name, cfg, threads, seed)
+def _run_keras_like(framework, model_name, cfg, x, y, xt, epochs, threads, seed, precision):
+    model, lib, version = compiled_model(framework, model_name, cfg, threads, seed, precision)
     timer = _epoch_timer(lib.callbacks.Callback)
     model.fit(x, y, batch_size=cfg["batch_size"], epochs=epochs, shuffle=True,
               callbacks=[timer], verbose=0)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     probs, secs = _time_predict(lambda: model.predict(xt, verbose=0))  # default batch (32)
-    return timer.times, rss, probs, secs, version
+    return timer.times, timer.windows, rss, probs, secs, version
 
 
 def torch_model(specs):
@@ -182,9 +228,18 @@ def torch_model(specs):
     return model
 
 
-def _run_torch(model_name, cfg, x, y, xt, epochs, threads, seed):
+def _run_torch(model_name, cfg, x, y, xt, epochs, threads, seed, precision):
+    import contextlib
+
     import numpy as np
     import torch
+
+    # PyTorch's CPU mixed precision: autocast around forward and loss (the
+    # recipe of its AMP docs); weights, gradients and Adam stay float32.
+    def autocast():
+        if precision == "mixed_bfloat16":
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
 
     torch.set_num_threads(threads)
     torch.set_num_interop_threads(threads)
@@ -205,7 +260,7 @@ def _run_torch(model_name, cfg, x, y, xt, epochs, threads, seed):
         opt = torch.optim.SGD(model.parameters(), lr=cfg["learning_rate"])
     loss_fn = torch.nn.CrossEntropyLoss()
     bs, n = cfg["batch_size"], len(X)
-    times = []
+    times, windows = [], []
     for _ in range(epochs):
         t0 = time.perf_counter()
         model.train()
@@ -215,42 +270,56 @@ def _run_torch(model_name, cfg, x, y, xt, epochs, threads, seed):
             idx = perm[i:i + bs]
             xb, yb = X[idx], Y[idx]
             opt.zero_grad()
-            logits = model(xb)
-            loss = loss_fn(logits, yb)
+            with autocast():
+                logits = model(xb)
+                loss = loss_fn(logits, yb)
             loss.backward()
             opt.step()
             running_loss += loss.item() * len(idx)
             correct += (logits.argmax(1) == yb).sum().item()
-        times.append(time.perf_counter() - t0)
+        t1 = time.perf_counter()
+        times.append(t1 - t0)
+        windows.append((t0, t1))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     model.eval()
     pb = PREDICT_BATCH["torch"]
 
     def predict():
-        with torch.inference_mode():
-            return torch.cat([model(Xt[i:i + pb]) for i in range(0, len(Xt), pb)]).numpy()
+        with torch.inference_mode(), autocast():
+            return torch.cat([model(Xt[i:i + pb]).float()
+                              for i in range(0, len(Xt), pb)]).numpy()
 
     logits, secs = _time_predict(predict)
-    return times, rss, logits, secs, f"torch {torch.__version__}"
+    return times, windows, rss, logits, secs, f"torch {torch.__version__}"
 
 
-def worker(framework, model_name, epochs, threads, seed, n_train=None, n_test=None) -> dict:
+def worker(framework, model_name, epochs, threads, seed, n_train=None, n_test=None,
+           precision="float32") -> dict:
     """Trains and times one model in one framework in this process; returns the run dict."""
     import numpy as np
 
     cfg, x, y, xt, yt = _load(model_name, n_train, n_test)
-    if framework == "torch":
-        times, rss, out, psecs, version = _run_torch(model_name, cfg, x, y, xt, epochs, threads,
-                                                     seed)
-    else:
-        times, rss, out, psecs, version = _run_keras_like(framework, model_name, cfg, x, y, xt,
-                                                          epochs, threads, seed)
+    run = _run_torch if framework == "torch" else (
+        lambda *a: _run_keras_like(framework, *a))
+    try:
+        times, windows, rss, out, psecs, version = run(model_name, cfg, x, y, xt, epochs,
+                                                       threads, seed, precision)
+    except PolicyUnavailable as e:
+        return {"framework": framework, "model": model_name, "seed": seed,
+                "precision": precision, "unavailable": str(e)}
     acc = float(np.mean(np.argmax(np.asarray(out), axis=1) == yt))
     pmed = statistics.median(psecs)
+    team = None
+    if framework == "fmnistcpp":
+        from fmnistcpp import _core
+
+        # the team the adaptive engine chose last (thread_team.hpp), if it has one
+        team = _core.thread_team_state() if hasattr(_core, "thread_team_state") else None
     return {
+        "thread_team": team,
         "framework": framework, "model": model_name, "seed": seed, "threads": threads,
         "epochs": epochs, "batch_size": cfg["batch_size"], "n_train": len(x), "n_test": len(xt),
-        "epoch_s": times,
+        "precision": precision, "epoch_s": times, "epoch_windows": windows,
         # epoch 1 includes one-off work (tracing, primitive creation): excluded
         "median_epoch_s": statistics.median(times[1:] or times),
         "predict_batch": PREDICT_BATCH[framework], "predict_s": psecs,
@@ -271,7 +340,7 @@ def _median(xs):
 def summarize(result: dict) -> list:
     """One row per (model, framework) over the repeats: medians of epoch time and
     predict throughput, max peak RSS, mean accuracy, GFLOP/s, speed-ups."""
-    runs = [r for r in result["runs"] if "error" not in r]
+    runs = [r for r in result["runs"] if "error" not in r and "unavailable" not in r]
     threads = str(result["settings"]["threads"])
     peak = (result.get("gemm_peak") or {}).get(threads, {}).get("gflops")
     rows = []
@@ -292,6 +361,9 @@ def summarize(result: dict) -> list:
                 "predict_ips": _median([r["predict_ips"] for r in rs]),
                 "peak_rss_mb": max(r["peak_rss_mb"] for r in rs),
                 "test_accuracy": statistics.mean(r["test_accuracy"] for r in rs),
+                "load_gflops": _median([r["load_gflops"] for r in rs
+                                        if r.get("load_gflops") is not None]),
+                "epochs_by_repeat": {r["seed"]: r["median_epoch_s"] for r in rs},
             }
             if fw == "fmnistcpp":
                 base = row
@@ -299,6 +371,10 @@ def summarize(result: dict) -> list:
         for row in rows:
             if row["model"] == m and base and row["framework"] != "fmnistcpp":
                 row["speedup_epoch"] = row["median_epoch_s"] / base["median_epoch_s"]
+                # "in every run": the ratio within each repeat, not only of the medians
+                mine, theirs = base["epochs_by_repeat"], row["epochs_by_repeat"]
+                row["speedup_by_repeat"] = [theirs[k] / mine[k] for k in sorted(theirs)
+                                            if k in mine]
                 row["speedup_predict"] = base["predict_ips"] / row["predict_ips"]
     return rows
 
@@ -317,14 +393,24 @@ def render_markdown(result: dict) -> str:
              f"- versions: " + ", ".join(f"{k} {v}" for k, v in mach["versions"].items()),
              f"- {st['threads']} thread(s) per framework; {st['epochs']} epochs (first = warm-up, "
              f"excluded), {st['n_train']} training images, {st['n_test']} test images, "
-             f"{st['repeats']} repeat(s)"]
+             f"{st['repeats']} repeat(s); precision {st.get('precision', 'float32')}; "
+             f"load beside each run: {st.get('load', 'none')}"]
+    for fw, isa in (mach.get("onednn") or {}).items():
+        if isa.get("isa") or isa.get("kernels"):
+            lines.append(f"- oneDNN in {LABELS[fw]}: {isa.get('isa') or '?'}; kernels: "
+                         + (", ".join(isa.get("kernels", [])[:8]) or "none reported"))
+    alone = result.get("load_alone_gflops")
+    if alone:
+        lines.append("- NumPy neighbour alone (2 BLAS threads, no framework beside it): "
+                     + ", ".join(f"{g:.1f}" for g in alone) + " GFLOP/s")
     for t, g in sorted((result.get("gemm_peak") or {}).items(), key=lambda kv: int(kv[0])):
         lines.append(f"- SGEMM peak (oneDNN `dnnl_sgemm`, n={g['n']}), {t} thread(s): "
                      f"{g['gflops']:.1f} GFLOP/s")
     lines += ["", "| model | framework | batch | median epoch (s) | fmnistcpp speed-up "
               "| train GFLOP/s | % of GEMM peak | predict batch | predict (img/s) "
-              "| fmnistcpp predict speed-up | peak RSS in fit (MB) | test acc |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+              "| fmnistcpp predict speed-up | peak RSS in fit (MB) | test acc "
+              "| speed-up per repeat | neighbour GFLOP/s |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in result["summary"]:
         fw = r["framework"]
         sp = "—" if fw == "fmnistcpp" else _fmt(r.get("speedup_epoch"), ".2f", "x")
@@ -333,7 +419,12 @@ def render_markdown(result: dict) -> str:
             f"| {r['model']} | {LABELS[fw]} | {r['batch_size']} | {r['median_epoch_s']:.3f} | "
             f"{sp} | {r['train_gflops']:.2f} | {_fmt(r['pct_gemm_peak'], '.1f', ' %')} | "
             f"{r['predict_batch']} | {r['predict_ips']:.0f} | {spp} | {r['peak_rss_mb']:.0f} | "
-            f"{r['test_accuracy']:.4f} |")
+            f"{r['test_accuracy']:.4f} | "
+            + (", ".join(f"{v:.2f}x" for v in r.get("speedup_by_repeat", [])) or "—")
+            + f" | {_fmt(r.get('load_gflops'), '.1f')} |")
+    for r in result["runs"]:
+        if "unavailable" in r:
+            lines += ["", f"Not run: {r['framework']} {r['model']}: {r['unavailable']}"]
     errors = [r for r in result["runs"] if "error" in r]
     if errors:
         lines += ["", "Failed runs:"] + [f"- {r['framework']} {r['model']}: {r['error'][-300:]}"
@@ -443,14 +534,17 @@ def machine_info() -> dict:
             "versions": {k: v for k, v in versions.items() if v is not None}}
 
 
-def _run_child(fw, model, epochs, threads, seed, n_train, n_test) -> dict:
+def _run_child(fw, model, epochs, threads, seed, n_train, n_test, precision="float32",
+               load=None) -> dict:
+    """One worker subprocess; with ``load`` (a running NumpyLoad) the run
+    also gets the neighbour's GFLOP/s over its timed epochs."""
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), TF_CPP_MIN_LOG_LEVEL="3",
                TF_ENABLE_ONEDNN_OPTS=os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1"))
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "run.json")
         spec = json.dumps({"framework": fw, "model_name": model, "epochs": epochs,
                            "threads": threads, "seed": seed, "n_train": n_train,
-                           "n_test": n_test})
+                           "n_test": n_test, "precision": precision})
         t0 = time.perf_counter()
         res = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", spec, out],
                              env=env, capture_output=True, text=True)
@@ -460,7 +554,19 @@ def _run_child(fw, model, epochs, threads, seed, n_train, n_test) -> dict:
         with open(out) as f:
             run = json.load(f)
     run["wall_s"] = time.perf_counter() - t0
+    windows = run.get("epoch_windows") or []
+    if load is not None and windows:
+        timed = windows[1:] or windows  # the epochs the median is taken over
+        run["load_gflops"] = load.gflops(timed[0][0], timed[-1][1])
     return run
+
+
+def _measure_load_alone(threads: int, seconds: float = 5.0) -> float:
+    """The neighbour's GFLOP/s with nothing else of ours running."""
+    with numpy_load.NumpyLoad(threads=threads) as load:
+        t0 = time.perf_counter()
+        time.sleep(seconds)
+        return load.gflops(t0, time.perf_counter())
 
 
 def main(argv=None) -> int:
@@ -475,6 +581,14 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true",
                    help="smoke test: 3000 training images, 2 epochs, 1000 test images, "
                         "small GEMM")
+    p.add_argument("--n-train", type=int, default=None,
+                   help="train on the first N of the 48000 images (default all; --quick: 3000)")
+    p.add_argument("--precision", default="float32", choices=PRECISIONS,
+                   help="global dtype policy in every framework (PyTorch: CPU autocast)")
+    p.add_argument("--load", default="none", choices=LOADS,
+                   help="numpy: a NumPy matrix-product loop (numpy_load.py) beside every run")
+    p.add_argument("--load-threads", type=int, default=numpy_load.DEFAULT_THREADS,
+                   help="BLAS threads of the --load neighbour (default 2)")
     p.add_argument("--out-dir", default=os.path.join(HERE, "results"))
     p.add_argument("--worker", nargs=2, metavar=("SPEC", "OUT"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -488,7 +602,9 @@ def main(argv=None) -> int:
     from fmnistcpp import architectures
 
     models = [architectures.get(m).name for m in args.models]
-    mode = QUICK if args.quick else FULL
+    mode = dict(QUICK if args.quick else FULL)
+    if args.n_train:
+        mode["n_train"] = args.n_train
     epochs = args.epochs or mode["epochs"]
     if epochs < 2:
         p.error("--epochs must be at least 2 (the first is a warm-up)")
@@ -500,31 +616,56 @@ def main(argv=None) -> int:
         "settings": {"threads": args.threads, "epochs": epochs, "repeats": args.repeats,
                      "quick": args.quick, "models": models, "frameworks": args.frameworks,
                      "n_train": mode["n_train"] or "48000 (first 80 %)",
-                     "n_test": mode["n_test"] or 10000, "predict_batch": PREDICT_BATCH},
+                     "n_test": mode["n_test"] or 10000, "predict_batch": PREDICT_BATCH,
+                     "precision": args.precision,
+                     "load": (f"numpy ({args.load_threads} BLAS threads, "
+                              f"{numpy_load.DEFAULT_N}x{numpy_load.DEFAULT_N} float32 matmul)"
+                              if args.load == "numpy" else "none")},
         "flops": {m: {k: v for k, v in flops_mod.train_flops(
             flops_mod.model_specs(m)[0]).items()} for m in models},
     }
+    print(f"CPU: {result['machine']['cpu']}", flush=True)
+    result["machine"]["onednn"] = {}
+    for fw in args.frameworks:
+        info = onednn_isa.probe(fw, args.precision, args.threads)
+        result["machine"]["onednn"][fw] = info
+        print(f"oneDNN in {fw}: {info.get('isa') or '?'}; kernels: "
+              f"{', '.join(info.get('kernels', [])) or info.get('note', 'none reported')}",
+              flush=True)
     threads = sorted({1, args.threads})
     print(f"SGEMM peak ({', '.join(map(str, threads))} threads) ...", flush=True)
     result["gemm_peak"] = gemm_peak.peak(threads, mode["gemm_sizes"], mode["gemm_runs"])
     for t, g in result["gemm_peak"].items():
         print(f"  {t} thread(s): {g['gflops']:.1f} GFLOP/s (n={g['n']})", flush=True)
 
+    if args.load == "numpy":
+        result["load_alone_gflops"] = [_measure_load_alone(args.load_threads)]
+        print(f"NumPy neighbour alone: {result['load_alone_gflops'][0]:.1f} GFLOP/s", flush=True)
     runs = result["runs"] = []
     for rep in range(args.repeats):
         for m in models:
             for fw in args.frameworks:
-                run = _run_child(fw, m, epochs, args.threads, rep, mode["n_train"],
-                                 mode["n_test"])
+                # a fresh neighbour per run: each framework meets the same load
+                with (numpy_load.NumpyLoad(threads=args.load_threads) if args.load == "numpy"
+                      else contextlib.nullcontext()) as load:
+                    run = _run_child(fw, m, epochs, args.threads, rep, mode["n_train"],
+                                     mode["n_test"], args.precision, load)
                 runs.append(run)
+                if "unavailable" in run:
+                    print(f"{m:12s} {fw:10s} repeat {rep}: NOT AVAILABLE: {run['unavailable']}",
+                          flush=True)
+                    continue
                 if "error" in run:
                     print(f"{m:12s} {fw:10s} repeat {rep}: FAILED\n{run['error']}",
                           file=sys.stderr, flush=True)
                     continue
                 print(f"{m:12s} {fw:10s} repeat {rep}: median epoch {run['median_epoch_s']:.3f} s, "
                       f"predict {run['predict_ips']:.0f} img/s, peak RSS "
-                      f"{run['peak_rss_mb']:.0f} MB, test acc {run['test_accuracy']:.4f}",
-                      flush=True)
+                      f"{run['peak_rss_mb']:.0f} MB, test acc {run['test_accuracy']:.4f}"
+                      + (f", neighbour {run['load_gflops']:.1f} GFLOP/s"
+                         if run.get("load_gflops") is not None else ""), flush=True)
+    if args.load == "numpy":
+        result["load_alone_gflops"].append(_measure_load_alone(args.load_threads))
     result["machine"]["loadavg_end"] = os.getloadavg()
     paths = write_outputs(result, args.out_dir, stamp)
     print()

@@ -11,6 +11,7 @@
 #include "layer_registry.hpp"
 #include "network.hpp"
 #include "signal_guard.hpp"
+#include "thread_team.hpp"
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -559,6 +560,15 @@ PYBIND11_MODULE(_core, m) {
     omp_set_num_threads(n);
   });
   m.def("get_num_threads", []() { return omp_get_max_threads(); });
+  // The team fitted to the cores other processes leave free (thread_team.hpp).
+  m.def("set_adaptive_threads", &set_adaptive_threads);
+  m.def("get_adaptive_threads", &adaptive_threads);
+  m.def("thread_team_state", []() {
+    py::dict d;
+    d["others_busy_cores"] = others_busy_cores();
+    d["last_team_size"] = last_team_size();
+    return d;
+  });
   m.def("onednn_version", []() {
     const dnnl_version_t* v = dnnl_version();
     return py::make_tuple(v->major, v->minor, v->patch);

@@ -6,6 +6,7 @@
 #include "engine_lock.hpp"
 #include "network.hpp"
 #include "random.hpp"
+#include "thread_team.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -169,6 +170,7 @@ EpochLogs Network::fit_epoch(const PassData& data, int64_t batch_size, bool shuf
                              uint64_t seed, const ProgressFn& progress) {
   EngineGuard guard;     // first: signals blocked, threads fit to this process
   FlushDenormals flush;  // as TensorFlow computes
+  FitTeamToFreeCores team;  // after flush: thread_team.hpp
   const int64_t n = check_pass(data, batch_size, true);
   batch_size = std::min(batch_size, n);  // Keras clamps a batch larger than the data
   std::vector<int64_t> order(n);
@@ -188,6 +190,7 @@ EpochLogs Network::fit_epoch(const PassData& data, int64_t batch_size, bool shuf
   for (int64_t b = 0; b < num_batches; ++b) {
     const int64_t start = b * batch_size;
     const int64_t m = std::min(batch_size, n - start);
+    team.between_batches();
     train_step(data, order.data() + start, m, batch_seed(seed, b), logs);
     if (progress && progress(b + 1, num_batches, logs)) break;
   }
@@ -211,6 +214,7 @@ static int64_t inference_rows(int64_t batch_size, int64_t n, int64_t floats_per_
 EpochLogs Network::evaluate(const PassData& data, int64_t batch_size, const ProgressFn& progress) {
   EngineGuard guard;     // first: signals blocked, threads fit to this process
   FlushDenormals flush;  // as TensorFlow computes
+  FitTeamToFreeCores team;  // after flush: thread_team.hpp
   const int64_t n = check_pass(data, batch_size, true);
   EpochLogs logs;
   double weight_penalty;
@@ -230,6 +234,7 @@ EpochLogs Network::evaluate(const PassData& data, int64_t batch_size, const Prog
   const int64_t num_batches = batch_count(n, batch_size);
   for (int64_t start = 0; start < n; start += rows) {
     const int64_t m = std::min(rows, n - start);
+    team.between_batches();
     test_step(data, start, m, weight_penalty, logs);
     logs.batches = batch_count(start + m, batch_size);
     if (progress && progress(logs.batches, num_batches, logs)) break;
@@ -242,6 +247,7 @@ void Network::predict(const std::vector<InputArray>& x, int64_t n, int64_t batch
                       uint64_t seed) {
   EngineGuard guard;     // first: signals blocked, threads fit to this process
   FlushDenormals flush;  // as TensorFlow computes
+  FitTeamToFreeCores team;  // after flush: thread_team.hpp
   check_pass(unlabelled(x, n), batch_size, false);
   if (out.size() != outputs_.size())
     throw std::invalid_argument("predict: " + std::to_string(out.size()) + " output buffers for " +
@@ -251,6 +257,7 @@ void Network::predict(const std::vector<InputArray>& x, int64_t n, int64_t batch
   EpochLogs logs;
   for (int64_t start = 0, chunk = 0; start < n; start += rows, ++chunk) {
     const int64_t m = std::min(rows, n - start);
+    team.between_batches();
     {
       EngineLock lock(engine_mutex());
       reserve_batch(m, false);

@@ -8,6 +8,7 @@
 #include "engine_guard.hpp"
 #include "engine_lock.hpp"
 #include "network.hpp"
+#include "thread_team.hpp"
 
 #include <stdexcept>
 
@@ -30,6 +31,7 @@ void Network::check_stream(const EpochLogs& logs) const {
 void Network::train_batch(const PassData& data, uint64_t seed, int64_t batch, EpochLogs& logs) {
   EngineGuard guard;     // first: signals blocked, threads fit to this process
   FlushDenormals flush;  // as TensorFlow computes
+  FitTeamToFreeCores team;  // after flush: thread_team.hpp
   const int64_t m = check_pass(data, data.n, true);
   check_stream(logs);
   train_step(data, nullptr, m, batch_seed(seed, batch), logs);
@@ -38,6 +40,7 @@ void Network::train_batch(const PassData& data, uint64_t seed, int64_t batch, Ep
 void Network::test_batch(const PassData& data, EpochLogs& logs) {
   EngineGuard guard;     // first: signals blocked, threads fit to this process
   FlushDenormals flush;  // as TensorFlow computes
+  FitTeamToFreeCores team;  // after flush: thread_team.hpp
   const int64_t m = check_pass(data, data.n, true);
   check_stream(logs);
   double weight_penalty;

@@ -27,6 +27,13 @@ from fmnistcpp import architectures as _architectures  # noqa: E402
 
 assert _keras.backend.backend() == "tensorflow", "the reference must be Keras on TensorFlow"
 
+# Many tests compare two runs bit for bit; on a shared machine the load can
+# change between them, and with it the adaptive team (cpp/thread_team.hpp),
+# whose sizes round differently. In-process tests run on a fixed team;
+# tests/test_thread_team.py and the child interpreters of other tests see
+# the default.
+_fmnistcpp.utils.set_adaptive_threads(False)
+
 
 # --- the five seed architectures ---------------------------------------------------------
 # From fmnistcpp.architectures, the one table of the seed models (the command

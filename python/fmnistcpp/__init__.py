@@ -11,11 +11,15 @@ core on oneDNN.
 
 from importlib import metadata as _metadata
 
+from . import _threads
 from ._dnnl_loader import preload as _preload
 
+_threads.before_openmp_loads()  # libgomp reads its wait policy once, as it loads
 _preload()
 
 from . import _core  # noqa: E402  (after oneDNN is loadable)
+
+_threads.after_openmp_loaded()
 from . import (  # noqa: E402
     activations,
     backend,

@@ -96,9 +96,31 @@ def get_num_threads() -> int:
     return int(_core.get_num_threads())
 
 
+def set_adaptive_threads(enabled):
+    """Whether fit/evaluate/predict run on fewer threads while other
+    processes keep cores busy (default True), up to ``get_num_threads()``.
+
+    A team that waits at every parallel region for a descheduled thread is
+    many times slower than one thread on a busy machine (docs/PERFORMANCE.md,
+    "Threads under load"). Results can differ in the last bits between team
+    sizes, so a run that must repeat bit for bit on a machine whose load
+    changes sets this to False."""
+    from .. import _core
+
+    if not isinstance(enabled, (bool, int)) or isinstance(enabled, float):
+        raise TypeError(f"set_adaptive_threads expects True or False, got {enabled!r}")
+    _core.set_adaptive_threads(bool(enabled))
+
+
+def get_adaptive_threads() -> bool:
+    from .. import _core
+
+    return bool(_core.get_adaptive_threads())
+
+
 __all__ = ["Progbar", "PyDataset", "Sequence", "array_to_img", "get_file",
            "image_dataset_from_directory", "img_to_array", "load_img", "model_to_dot",
-           "normalize", "plot_model", "save_img", "get_num_threads", "set_num_threads", "set_random_seed", "to_categorical"]
+           "normalize", "plot_model", "save_img", "get_adaptive_threads", "get_num_threads", "set_adaptive_threads", "set_num_threads", "set_random_seed", "to_categorical"]
 
 # A name Keras 3 has and fmnistcpp lacks gets an error saying so.
 from .. import _missing  # noqa: E402
