@@ -37,12 +37,16 @@ void Dense::prepare(int64_t batch) {
   auto keras_w_md = plain_md(w_dims, Tag::io);
   auto b_md = use_bias_ ? plain_md({units_}, Tag::x) : dnnl::memory::desc();
 
+  // In bf16 the weights are converted after every update anyway, so oneDNN
+  // picks their layout; their gradient stays f32 in Keras's layout.
+  auto w_md = compute_type() == DataType::f32 ? keras_w_md : with_type(any_md(w_dims), compute_type());
+  auto src_c = in_compute_type(src_md), diff_dst_c = in_compute_type(dst_md);
   auto fwd = dnnl::inner_product_forward::primitive_desc(
-      eng, prop_kind::forward_training, src_md, keras_w_md, b_md, dst_md, forward_attr());
+      eng, prop_kind::forward_training, src_c, w_md, b_md, dst_md, forward_attr());
   auto bwd_data =
-      dnnl::inner_product_backward_data::primitive_desc(eng, src_md, keras_w_md, dst_md, fwd);
+      dnnl::inner_product_backward_data::primitive_desc(eng, src_md, w_md, diff_dst_c, fwd);
   auto bwd_weights = dnnl::inner_product_backward_weights::primitive_desc(
-      eng, src_md, keras_w_md, b_md, dst_md, fwd);
+      eng, src_c, keras_w_md, b_md, diff_dst_c, fwd);
   adopt(fwd, bwd_data, bwd_weights, keras_w_md, batch);
 }
 

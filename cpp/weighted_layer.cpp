@@ -30,12 +30,21 @@ void WeightedLayer::bind_descs(const dnnl::memory::desc& src_md, const dnnl::mem
   if (act_.needs_input()) pre_.reserve(batch * shape_size(output_));
 }
 
+const dnnl::memory& WeightedLayer::source(const float* src, bool again) {
+  if (!bf16_) {
+    bind(src_m_, src);
+    return src_m_;
+  }
+  // Backward reads the copy the forward pass of the same batch made: the
+  // network runs them back to back under the engine lock.
+  return again ? src_bf16_.of(src) : src_bf16_.convert(src);
+}
+
 void WeightedLayer::forward(const Sources& src, float* dst, const ForwardMode& mode) {
   const bool separate = separate_activation();
   float* out = separate && act_.needs_input() && mode.for_backward ? pre_.data() : dst;
-  bind(src_m_, src[0]);
   bind(dst_m_, out);
-  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src_m_},
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, source(src[0], /*again=*/false)},
                                              {DNNL_ARG_WEIGHTS, fwd_weights_.values(*kernel_)},
                                              {DNNL_ARG_DST, dst_m_}};
   if (bias_) {
@@ -54,11 +63,11 @@ void WeightedLayer::backward(const Sources& src, const float* dst, const float* 
     act_.backward(act_.needs_input() ? pre_.data() : nullptr, dst, diff_dst, diff_pre_.data());
     diff_pre = diff_pre_.data();
   }
-  bind(src_m_, src[0]);
-  bind(diff_dst_m_, diff_pre);
+  const dnnl::memory& diff_dst_m = bf16_ ? diff_dst_bf16_.convert(diff_pre)
+                                         : (bind(diff_dst_m_, diff_pre), diff_dst_m_);
   std::unordered_map<int, dnnl::memory> wargs{
-      {DNNL_ARG_SRC, src_m_},
-      {DNNL_ARG_DIFF_DST, diff_dst_m_},
+      {DNNL_ARG_SRC, source(src[0], /*again=*/true)},
+      {DNNL_ARG_DIFF_DST, diff_dst_m},
       {DNNL_ARG_DIFF_WEIGHTS, diff_weights_.target(*kernel_)}};
   if (bias_) {
     bind(diff_bias_m_, bias_->grad.data());
@@ -68,7 +77,7 @@ void WeightedLayer::backward(const Sources& src, const float* dst, const float* 
   diff_weights_.finish(*kernel_);
   if (diff_src[0]) {
     bind(diff_src_m_, diff_src[0]);
-    bwd_data_.execute(cpu_stream(), {{DNNL_ARG_DIFF_DST, diff_dst_m_},
+    bwd_data_.execute(cpu_stream(), {{DNNL_ARG_DIFF_DST, diff_dst_m},
                                      {DNNL_ARG_WEIGHTS, bwd_data_weights_.values(*kernel_)},
                                      {DNNL_ARG_DIFF_SRC, diff_src_m_}});
   }
