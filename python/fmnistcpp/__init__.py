@@ -21,24 +21,28 @@ from . import (  # noqa: E402
     config,
     constraints,
     datasets,
+    dtype_policies,
     initializers,
     layers,
     losses,
     metrics,
+    mixed_precision,
     models,
     optimizers,
     preprocessing,
     regularizers,
     utils,
 )
+from .dtype_policies import DTypePolicy, FloatDTypePolicy  # noqa: E402
 from .layers import Input  # noqa: E402
 from .models import Model, Sequential  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Input", "Model", "Sequential", "activations", "backend", "callbacks", "config",
-    "constraints", "datasets", "initializers", "layers", "losses", "metrics", "models",
+    "DTypePolicy", "FloatDTypePolicy", "Input", "Model", "Sequential", "activations", "backend",
+    "callbacks", "config", "constraints", "datasets", "dtype_policies", "initializers", "layers",
+    "losses", "metrics", "mixed_precision", "models",
     "optimizers", "preprocessing", "regularizers", "utils",
     "__version__",
 ]
