@@ -1,5 +1,9 @@
 #include "precision.hpp"
 
+#include "parallel.hpp"
+
+#include <cstring>
+
 namespace fmnistcpp {
 
 static bool has_isa(dnnl::cpu_isa effective, dnnl::cpu_isa wanted) {
@@ -55,6 +59,30 @@ const dnnl::memory& Bf16Copy::convert(const float* p) {
   bind(f32_m_, p);
   reorder_.execute(cpu_stream(), f32_m_, bf16_m_);
   source_ = p;
+  return bf16_m_;
+}
+
+// float32 -> bfloat16, rounding to nearest even as oneDNN's reorder does;
+// NaN stays NaN (quieted).
+static inline uint16_t to_bf16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  const bool nan = (u & 0x7fffffffu) > 0x7f800000u;
+  const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+  return static_cast<uint16_t>(nan ? (u >> 16) | 0x40u : rounded);
+}
+
+FMNISTCPP_ISA_CLONES
+static void relu_backward_bf16(const float* y, const float* dy, uint16_t* out, int64_t begin,
+                               int64_t end) {
+  for (int64_t i = begin; i < end; ++i) out[i] = to_bf16(y[i] > 0.f ? dy[i] : 0.f);
+}
+
+const dnnl::memory& Bf16Copy::relu_backward(const float* y, const float* dy) {
+  const int64_t n = static_cast<int64_t>(bf16_m_.get_desc().get_size() / sizeof(uint16_t));
+  auto* out = static_cast<uint16_t*>(bf16_m_.get_data_handle());
+  parallel_ranges(n, 1 << 14, [&](int64_t b, int64_t e) { relu_backward_bf16(y, dy, out, b, e); });
+  source_ = nullptr;
   return bf16_m_;
 }
 

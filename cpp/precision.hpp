@@ -38,6 +38,10 @@ class Bf16Copy {
   // forward pass's input, read again by backward), else a new one.
   const dnnl::memory& of(const float* p) { return p == source_ ? bf16_m_ : convert(p); }
   void forget() { source_ = nullptr; }
+  // The bf16 copy of ReLU's input gradient (dy where y > 0, else 0), from
+  // the ReLU's output y and output gradient dy, in one pass. For a plain
+  // (dense) layout, which the activations between layers always have.
+  const dnnl::memory& relu_backward(const float* y, const float* dy);
 
  private:
   dnnl::memory f32_m_, bf16_m_;

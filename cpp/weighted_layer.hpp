@@ -48,6 +48,8 @@ class WeightedLayer : public Layer {
     bwd_weights_ = dnnl::primitive(bwd_weights);
     fwd_weights_.prepare(keras_weights_md, fwd.weights_desc());
     bwd_data_weights_.prepare(keras_weights_md, bwd_data.weights_desc());
+    // the same layout: backward reads the copy forward made for these values
+    bwd_data_shares_weights_ = bwd_data.weights_desc() == fwd.weights_desc();
     diff_weights_.prepare(keras_weights_md, bwd_weights.diff_weights_desc());
     // diff_src is float32 in both precisions, as the network's buffers are
     bind_descs(bwd_data.diff_src_desc(), fwd.dst_desc(), batch);
@@ -90,6 +92,7 @@ class WeightedLayer : public Layer {
   WeightsLayout fwd_weights_, bwd_data_weights_;
   GradientLayout diff_weights_;
   dnnl::memory src_m_, dst_m_, bias_m_, diff_dst_m_, diff_src_m_, diff_bias_m_;
+  bool bwd_data_shares_weights_ = false;
   bool want_bf16_ = false;  // the layer's policy computes in bfloat16
   bool bf16_ = false;       // the primitives built last run in bf16
   Bf16Copy src_bf16_, diff_dst_bf16_;  // bf16 copies of the input and of diff_pre
