@@ -235,7 +235,8 @@ warnings.simplefilter("always")
 def build(policy):
     L = keras.layers
     return keras.Sequential([L.Input((12, 12, 1)), L.Conv2D(4, 3, activation="relu", dtype=policy),
-                             L.Flatten(), L.Dense(6, dtype=policy), L.Activation("softmax")])
+                             L.Conv2D(32, 3, activation="relu", dtype=policy), L.Flatten(),
+                             L.Dense(6, dtype=policy), L.Activation("softmax")])
 x = np.random.default_rng(2).random((16, 12, 12, 1), np.float32)
 f32 = build("float32")
 with warnings.catch_warnings(record=True) as caught:
@@ -266,7 +267,7 @@ def _cpu_flags():
 def test_without_bf16_kernels_the_engine_warns_and_stays_float32():
     out, lines = _probe("AVX512_CORE")
     assert "ISA avx512_core SUPPORTED False" in lines["ISA"]
-    assert lines["BF16"] == "BF16 [False, False, False, False]"
+    assert lines["BF16"] == "BF16 [False, False, False, False, False]"
     assert "float32" in lines["WARN"] and "AVX512-BF16" in lines["WARN"]
     assert lines["SAME"].startswith("SAME True")  # exactly the float32 model
 
@@ -277,7 +278,7 @@ def test_bf16_kernels_run_on_avx512_bf16_and_on_amx(isa):
     if "avx512_bf16" not in flags or (isa is None and "amx_bf16" not in flags):
         pytest.skip("this CPU lacks the ISA the test is about")  # CI machines without it
     out, lines = _probe(isa, verbose=True)
-    assert lines["BF16"] == "BF16 [True, False, True, False]"  # Conv2D and Dense only
+    assert lines["BF16"] == "BF16 [True, True, False, True, False]"  # Conv2D and Dense only
     assert lines["WARN"] == "WARN []"
     # bf16 changes the results: the inputs and weights are rounded to 8 significant bits
     assert lines["SAME"].startswith("SAME False")
@@ -287,8 +288,10 @@ def test_bf16_kernels_run_on_avx512_bf16_and_on_amx(isa):
                and "src_bf16" in l]
     assert any(",convolution," in l for l in kernels)
     assert any(",inner_product," in l for l in kernels)
-    if isa is None:
+    if isa is None:  # the second convolution (4 -> 32 channels) has an AMX kernel
+        assert "ISA avx512_core_amx" in lines["ISA"]
         assert any("amx" in l for l in kernels)
     else:
+        assert "ISA avx512_core_bf16" in lines["ISA"]
         assert not any("amx" in l for l in kernels)
         assert any("avx512_core_bf16" in l for l in kernels)
