@@ -10,6 +10,7 @@
 #include "fork_guard.hpp"
 #include "layer_registry.hpp"
 #include "network.hpp"
+#include "precision.hpp"
 #include "signal_guard.hpp"
 #include "thread_team.hpp"
 
@@ -574,6 +575,8 @@ PYBIND11_MODULE(_core, m) {
     return py::make_tuple(v->major, v->minor, v->patch);
   });
   m.def("layer_kinds", &layer_kinds);
+  m.def("bf16_supported", &bf16_supported);
+  m.def("cpu_isa", &cpu_isa_name);
   m.def("activation_names", &activation_names);
   // keras.activations.<name>(x, **args) on an array, row-wise ones along
   // its last axis; and the gradient given dy (for tests).
@@ -650,6 +653,10 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("built", &Layer::built)
       .def_property_readonly("output_shape", &Layer::output_shape)
       .def("variables", &layer_variables)
+      .def("set_compute_bfloat16", [](const LayerPtr& l, bool on) {
+        locked([&] { l->set_compute_bfloat16(on); });
+      })
+      .def_property_readonly("computes_bfloat16", &Layer::computes_bfloat16)
       .def("set_activity_regularizer", [](const LayerPtr& l, double l1, double l2) {
         if (!(l1 >= 0 && l2 >= 0 && std::isfinite(l1) && std::isfinite(l2)))
           throw std::invalid_argument("regularization factors must be finite numbers >= 0");

@@ -157,15 +157,19 @@ void ConvBase::prepare(int64_t batch) {
   Dims strides{strides_[0], strides_[1]};
   Dims dilation{dilation_[0] - 1, dilation_[1] - 1};  // oneDNN counts the gaps
 
+  // bf16 (mixed_bfloat16): source, weights and diff_dst in bf16; dst,
+  // diff_src and the weight gradient in f32 (precision.hpp).
+  auto src_c = in_compute_type(src_md), w_c = in_compute_type(any_md(w_dims));
+  auto diff_dst_c = in_compute_type(dst_md);
   auto fwd = dnnl::convolution_forward::primitive_desc(
-      eng, prop_kind::forward_training, algorithm::convolution_direct, src_md, any_md(w_dims), b_md,
-      dst_md, strides, dilation, pad_l_, pad_r_, forward_attr());
+      eng, prop_kind::forward_training, algorithm::convolution_direct, src_c, w_c, b_md, dst_md,
+      strides, dilation, pad_l_, pad_r_, forward_attr());
   auto bwd_data = dnnl::convolution_backward_data::primitive_desc(
-      eng, algorithm::convolution_direct, src_md, any_md(w_dims), dst_md, strides, dilation, pad_l_,
+      eng, algorithm::convolution_direct, src_md, w_c, diff_dst_c, strides, dilation, pad_l_,
       pad_r_, fwd);
   auto bwd_weights = dnnl::convolution_backward_weights::primitive_desc(
-      eng, algorithm::convolution_direct, src_md, any_md(w_dims), b_md, dst_md, strides, dilation,
-      pad_l_, pad_r_, fwd);
+      eng, algorithm::convolution_direct, src_c, any_md(w_dims), b_md, diff_dst_c, strides,
+      dilation, pad_l_, pad_r_, fwd);
   adopt(fwd, bwd_data, bwd_weights, keras_w_md, batch);
 }
 

@@ -80,14 +80,17 @@ void Conv2DTranspose::prepare(int64_t batch) {
   auto b_md = use_bias_ ? plain_md({f}, Tag::x) : dnnl::memory::desc();
   Dims strides{strides_[0], strides_[1]};
   Dims dilation{dilation_[0] - 1, dilation_[1] - 1};
+  // bf16 (mixed_bfloat16) as for Conv2D: src, weights, diff_dst bf16
+  auto src_c = in_compute_type(src_md), w_c = in_compute_type(any_md(w_dims));
+  auto diff_dst_c = in_compute_type(dst_md);
   auto fwd = dnnl::deconvolution_forward::primitive_desc(
-      eng, prop_kind::forward_training, algorithm::deconvolution_direct, src_md, any_md(w_dims),
-      b_md, dst_md, strides, dilation, pad_l_, pad_r_, forward_attr());
+      eng, prop_kind::forward_training, algorithm::deconvolution_direct, src_c, w_c, b_md, dst_md,
+      strides, dilation, pad_l_, pad_r_, forward_attr());
   auto bwd_data = dnnl::deconvolution_backward_data::primitive_desc(
-      eng, algorithm::deconvolution_direct, src_md, any_md(w_dims), dst_md, strides, dilation,
-      pad_l_, pad_r_, fwd);
+      eng, algorithm::deconvolution_direct, src_md, w_c, diff_dst_c, strides, dilation, pad_l_,
+      pad_r_, fwd);
   auto bwd_weights = dnnl::deconvolution_backward_weights::primitive_desc(
-      eng, algorithm::deconvolution_direct, src_md, any_md(w_dims), b_md, dst_md, strides,
+      eng, algorithm::deconvolution_direct, src_c, any_md(w_dims), b_md, diff_dst_c, strides,
       dilation, pad_l_, pad_r_, fwd);
   adopt(fwd, bwd_data, bwd_weights, keras_w_md, batch);
 }

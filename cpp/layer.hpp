@@ -90,6 +90,12 @@ class Layer {
   // those; the network then asks the layer to stop at the logits.
   virtual Activation output_activation() const { return Activation::linear; }
   virtual void set_emit_logits(bool) {}
+  // Keras's compute dtype: bfloat16 under "mixed_bfloat16". Only layers with
+  // bf16 kernels (convolutions, Dense) act on it, and only where the CPU
+  // has them (precision.hpp); computes_bfloat16() says whether the
+  // primitives built last do.
+  virtual void set_compute_bfloat16(bool) {}
+  virtual bool computes_bfloat16() const { return false; }
   // Needs a random stream (dropout); the network provides a seed per batch.
   virtual void set_seed(uint64_t) {}
   // BatchNormalization runs in inference mode when its layer is frozen, as

@@ -73,14 +73,17 @@ void SeparableConv2D::prepare(int64_t batch) {
   Dims pw_dims = conv_weights_dims(1, 1, mid_c, filters_, 1);
   auto pw_keras_md = keras_conv_kernel_md(1, 1, mid_c, filters_, 1);
   auto b_md = use_bias_ ? plain_md({filters_}, Tag::x) : dnnl::memory::desc();
+  // bf16 (mixed_bfloat16) for the pointwise step only, as for Conv2D
+  auto mid_ct = in_compute_type(mid_md), pw_c = in_compute_type(any_md(pw_dims));
+  auto diff_dst_c = in_compute_type(dst_md);
   auto fwd = dnnl::convolution_forward::primitive_desc(
-      eng, prop_kind::forward_training, algorithm::convolution_direct, mid_md, any_md(pw_dims),
-      b_md, dst_md, one, zero, zero, forward_attr());
+      eng, prop_kind::forward_training, algorithm::convolution_direct, mid_ct, pw_c, b_md, dst_md,
+      one, zero, zero, forward_attr());
   auto bwd_data = dnnl::convolution_backward_data::primitive_desc(
-      eng, algorithm::convolution_direct, mid_md, any_md(pw_dims), dst_md, one, zero, zero, fwd);
+      eng, algorithm::convolution_direct, mid_md, pw_c, diff_dst_c, one, zero, zero, fwd);
   auto bwd_weights = dnnl::convolution_backward_weights::primitive_desc(
-      eng, algorithm::convolution_direct, mid_md, any_md(pw_dims), b_md, dst_md, one, zero, zero,
-      fwd);
+      eng, algorithm::convolution_direct, mid_ct, any_md(pw_dims), b_md, diff_dst_c, one, zero,
+      zero, fwd);
   adopt(fwd, bwd_data, bwd_weights, pw_keras_md, batch);
 }
 

@@ -30,12 +30,21 @@ void WeightedLayer::bind_descs(const dnnl::memory::desc& src_md, const dnnl::mem
   if (act_.needs_input()) pre_.reserve(batch * shape_size(output_));
 }
 
+const dnnl::memory& WeightedLayer::source(const float* src, bool again) {
+  if (!bf16_) {
+    bind(src_m_, src);
+    return src_m_;
+  }
+  // Backward reads the copy the forward pass of the same batch made: the
+  // network runs them back to back under the engine lock.
+  return again ? src_bf16_.of(src) : src_bf16_.convert(src);
+}
+
 void WeightedLayer::forward(const Sources& src, float* dst, const ForwardMode& mode) {
   const bool separate = separate_activation();
   float* out = separate && act_.needs_input() && mode.for_backward ? pre_.data() : dst;
-  bind(src_m_, src[0]);
   bind(dst_m_, out);
-  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src_m_},
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, source(src[0], /*again=*/false)},
                                              {DNNL_ARG_WEIGHTS, fwd_weights_.values(*kernel_)},
                                              {DNNL_ARG_DST, dst_m_}};
   if (bias_) {
@@ -50,15 +59,25 @@ void WeightedLayer::backward(const Sources& src, const float* dst, const float* 
                              const SourceGrads& diff_src) {
   // With emitted logits the loss already returned d(loss)/d(logits).
   const float* diff_pre = diff_dst;
-  if (!act_.is_linear() && !emit_logits_) {
-    act_.backward(act_.needs_input() ? pre_.data() : nullptr, dst, diff_dst, diff_pre_.data());
-    diff_pre = diff_pre_.data();
+  const bool activated = !act_.is_linear() && !emit_logits_;
+  const dnnl::memory* diff_dst_m = &diff_dst_m_;
+  if (bf16_ && activated && act_.kind() == Activation::relu) {
+    // ReLU's backward and the bf16 conversion in one pass over the gradient
+    diff_dst_m = &diff_dst_bf16_.relu_backward(dst, diff_dst);
+  } else {
+    if (activated) {
+      act_.backward(act_.needs_input() ? pre_.data() : nullptr, dst, diff_dst, diff_pre_.data());
+      diff_pre = diff_pre_.data();
+    }
+    if (bf16_) {
+      diff_dst_m = &diff_dst_bf16_.convert(diff_pre);
+    } else {
+      bind(diff_dst_m_, diff_pre);
+    }
   }
-  bind(src_m_, src[0]);
-  bind(diff_dst_m_, diff_pre);
   std::unordered_map<int, dnnl::memory> wargs{
-      {DNNL_ARG_SRC, src_m_},
-      {DNNL_ARG_DIFF_DST, diff_dst_m_},
+      {DNNL_ARG_SRC, source(src[0], /*again=*/true)},
+      {DNNL_ARG_DIFF_DST, *diff_dst_m},
       {DNNL_ARG_DIFF_WEIGHTS, diff_weights_.target(*kernel_)}};
   if (bias_) {
     bind(diff_bias_m_, bias_->grad.data());
@@ -68,8 +87,9 @@ void WeightedLayer::backward(const Sources& src, const float* dst, const float* 
   diff_weights_.finish(*kernel_);
   if (diff_src[0]) {
     bind(diff_src_m_, diff_src[0]);
-    bwd_data_.execute(cpu_stream(), {{DNNL_ARG_DIFF_DST, diff_dst_m_},
-                                     {DNNL_ARG_WEIGHTS, bwd_data_weights_.values(*kernel_)},
+    WeightsLayout& w = bwd_data_shares_weights_ ? fwd_weights_ : bwd_data_weights_;
+    bwd_data_.execute(cpu_stream(), {{DNNL_ARG_DIFF_DST, *diff_dst_m},
+                                     {DNNL_ARG_WEIGHTS, w.values(*kernel_)},
                                      {DNNL_ARG_DIFF_SRC, diff_src_m_}});
   }
 }

@@ -9,6 +9,7 @@
 #include "activation.hpp"
 #include "aligned_buffer.hpp"
 #include "layer.hpp"
+#include "precision.hpp"
 #include "weights_layout.hpp"
 
 namespace fmnistcpp {
@@ -24,6 +25,11 @@ class WeightedLayer : public Layer {
     if (v != emit_logits_) batch_ = -1;  // the fused post-op must come off or on
     emit_logits_ = v;
   }
+  void set_compute_bfloat16(bool on) override {
+    if (on != want_bf16_) batch_ = -1;  // the primitives change their data types
+    want_bf16_ = on;
+  }
+  bool computes_bfloat16() const override { return bf16_; }
 
  protected:
   // Reads Keras's `activation` and `use_bias`.
@@ -42,8 +48,26 @@ class WeightedLayer : public Layer {
     bwd_weights_ = dnnl::primitive(bwd_weights);
     fwd_weights_.prepare(keras_weights_md, fwd.weights_desc());
     bwd_data_weights_.prepare(keras_weights_md, bwd_data.weights_desc());
+    // the same layout: backward reads the copy forward made for these values
+    bwd_data_shares_weights_ = bwd_data.weights_desc() == fwd.weights_desc();
     diff_weights_.prepare(keras_weights_md, bwd_weights.diff_weights_desc());
-    bind_descs(fwd.src_desc(), fwd.dst_desc(), batch);
+    // diff_src is float32 in both precisions, as the network's buffers are
+    bind_descs(bwd_data.diff_src_desc(), fwd.dst_desc(), batch);
+    bf16_ = fwd.src_desc().get_data_type() == DataType::bf16;
+    if (bf16_) {
+      src_bf16_.prepare(bwd_data.diff_src_desc(), fwd.src_desc());
+      diff_dst_bf16_.prepare(fwd.dst_desc(), bwd_data.diff_dst_desc());
+    }
+  }
+
+  // The type the primitives read source, weights and diff_dst in: bf16
+  // under a mixed_bfloat16 policy on a CPU with bf16 kernels, else f32.
+  // Subclasses build their descriptors with it; outputs stay f32.
+  DataType compute_type() const {
+    return want_bf16_ && bf16_supported() ? DataType::bf16 : DataType::f32;
+  }
+  dnnl::memory::desc in_compute_type(const dnnl::memory::desc& md) const {
+    return compute_type() == DataType::f32 ? md : with_type(md, compute_type());
   }
 
   // The forward primitive's attributes: the activation as a post-op, unless
@@ -60,11 +84,18 @@ class WeightedLayer : public Layer {
  private:
   void bind_descs(const dnnl::memory::desc& src_md, const dnnl::memory::desc& dst_md,
                   int64_t batch);
+  // The primitives' view of the input: the f32 tensor itself, or its bf16
+  // copy (made in forward, reused by backward when `again`).
+  const dnnl::memory& source(const float* src, bool again);
 
   dnnl::primitive fwd_, bwd_data_, bwd_weights_;
   WeightsLayout fwd_weights_, bwd_data_weights_;
   GradientLayout diff_weights_;
   dnnl::memory src_m_, dst_m_, bias_m_, diff_dst_m_, diff_src_m_, diff_bias_m_;
+  bool bwd_data_shares_weights_ = false;
+  bool want_bf16_ = false;  // the layer's policy computes in bfloat16
+  bool bf16_ = false;       // the primitives built last run in bf16
+  Bf16Copy src_bf16_, diff_dst_bf16_;  // bf16 copies of the input and of diff_pre
   // The activation runs after the primitive: not fused, and not left to the loss.
   bool separate_activation() const {
     return !act_.is_linear() && !act_.fusable() && !emit_logits_;

@@ -27,16 +27,19 @@ from . import (  # noqa: E402
     config,
     constraints,
     datasets,
+    dtype_policies,
     initializers,
     layers,
     losses,
     metrics,
+    mixed_precision,
     models,
     optimizers,
     preprocessing,
     regularizers,
     utils,
 )
+from .dtype_policies import DTypePolicy, FloatDTypePolicy  # noqa: E402
 from .layers import Input  # noqa: E402
 from .models import Model, Sequential  # noqa: E402
 # Keras 3's top-level names for the base classes.
@@ -52,16 +55,16 @@ from .regularizers import Regularizer  # noqa: E402
 __version__ = _metadata.version("fmnistcpp")
 
 
-
 def version() -> str:
     """fmnistcpp's version (keras.version() gives Keras's)."""
     return __version__
 
 
 __all__ = [
-    "Initializer", "Input", "KerasTensor", "Layer", "Loss", "Metric", "Model", "Optimizer",
-    "Regularizer", "Sequential", "Variable", "version", "activations", "backend", "callbacks", "config",
-    "constraints", "datasets", "initializers", "layers", "losses", "metrics", "models",
+    "DTypePolicy", "FloatDTypePolicy", "Initializer", "Input", "KerasTensor", "Layer", "Loss",
+    "Metric", "Model", "Optimizer", "Regularizer", "Sequential", "Variable", "version",
+    "activations", "backend", "callbacks", "config", "constraints", "datasets", "dtype_policies",
+    "initializers", "layers", "losses", "metrics", "mixed_precision", "models",
     "optimizers", "preprocessing", "regularizers", "utils",
     "__version__",
 ]

@@ -27,6 +27,19 @@ def set_epsilon(value):
                                   "and layers use Keras's default 1e-7")
 
 
+def set_dtype_policy(policy):
+    """keras.config.set_dtype_policy: "float32" or "mixed_bfloat16" (fmnistcpp.dtype_policies)."""
+    from . import dtype_policies
+
+    dtype_policies.set_dtype_policy(policy)
+
+
+def dtype_policy():
+    from . import dtype_policies
+
+    return dtype_policies.dtype_policy()
+
+
 def image_data_format() -> str:
     return "channels_last"
 
@@ -50,8 +63,9 @@ def enable_unsafe_deserialization():
     _unsafe_deserialization = True
 
 
-__all__ = ["backend", "enable_unsafe_deserialization", "epsilon", "floatx", "image_data_format",
-           "set_epsilon", "set_floatx", "set_image_data_format"]
+__all__ = ["backend", "dtype_policy", "enable_unsafe_deserialization", "epsilon", "floatx",
+           "image_data_format", "set_dtype_policy", "set_epsilon", "set_floatx",
+           "set_image_data_format"]
 
 # A name Keras 3 has and fmnistcpp lacks gets an error saying so.
 from . import _missing  # noqa: E402

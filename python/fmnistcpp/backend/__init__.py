@@ -8,11 +8,13 @@ from .variable import Variable
 
 def clear_session(free_memory=True):
     """As keras.backend.clear_session: resets the automatic layer names
-    (dense, dense_1, ... start again); fmnistcpp keeps no global graph, and
+    (dense, dense_1, ... start again) and the global dtype policy; fmnistcpp keeps no global graph, and
     a model's memory goes with its last reference whatever `free_memory`."""
+    from .. import dtype_policies
     from ..layers.layer import reset_names
 
     reset_names()
+    dtype_policies._global_policy = None  # Keras's clear_session resets the global policy too
 
 
 # keras.backend exports these settings too (the same functions as keras.config's).

@@ -29,7 +29,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from .. import _core, _random, initializers, regularizers
+from .. import _core, _random, dtype_policies, initializers, regularizers
 from ..backend import arrays as data
 from ..backend.tensor import TRACE_TRAINING, KerasTensor, Node, eager, flatten
 from ..backend.variable import Variable
@@ -104,7 +104,10 @@ class Layer(metaclass=_LayerMeta):
             (changing it takes effect at the next compile, as in Keras).
         input_shape: per-sample input shape, accepted on a model's first
             layer as in Keras (same as putting `Input(shape)` first).
-        dtype: only float32 is supported.
+        dtype: the layer's dtype policy (a name, a `DTypePolicy` or its
+            serialized dict): "float32", or "mixed_bfloat16" (convolutions
+            and Dense compute in bfloat16, variables stay float32); None
+            takes the global policy (`keras.config.set_dtype_policy`).
     """
 
     _engine_kind: str | None = None  # the C++ layer's registered name
@@ -122,10 +125,7 @@ class Layer(metaclass=_LayerMeta):
                 f"{type(self).__name__} got unexpected keyword argument(s): "
                 f"{', '.join(sorted(kwargs))}"
             )
-        if isinstance(dtype, dict):  # Keras's serialized DTypePolicy
-            dtype = (dtype.get("config") or {}).get("name")
-        if dtype not in (None, "float32", np.float32):
-            raise NotImplementedError(f"dtype={dtype!r}: only float32 is supported")
+        self._dtype_policy = self._checked_policy(dtype)
         if batch_input_shape is not None and input_shape is None:
             input_shape = tuple(batch_input_shape)[1:]
         if input_dim is not None and input_shape is None:
@@ -159,6 +159,41 @@ class Layer(metaclass=_LayerMeta):
         act = self.activity_regularizer
         if act is not None:
             self._core.set_activity_regularizer(float(act.l1), float(act.l2))
+        if dtype_policies.engine_bfloat16(self._dtype_policy):
+            self._core.set_compute_bfloat16(True)
+
+    # --- dtype policy (Keras's layer.dtype_policy, compute_dtype, variable_dtype) ----------
+    def _checked_policy(self, value):
+        policy = dtype_policies.get(value)
+        dtype_policies.check_supported(policy, f"{type(self).__name__}(dtype={policy.name!r})")
+        return policy
+
+    @property
+    def dtype_policy(self):
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        self._dtype_policy = self._checked_policy(value)
+        if self._core is not None:  # the engine rebuilds its primitives at the next pass
+            self._core.set_compute_bfloat16(dtype_policies.engine_bfloat16(self._dtype_policy))
+
+    @property
+    def dtype(self) -> str:
+        """Alias of `variable_dtype`, as in Keras."""
+        return self._dtype_policy.variable_dtype
+
+    @property
+    def compute_dtype(self) -> str:
+        return self._dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self) -> str:
+        return self._dtype_policy.variable_dtype
+
+    @property
+    def input_dtype(self) -> str:
+        return self._dtype_policy.compute_dtype
 
     def _build_for(self, shapes: list) -> tuple:
         """Builds (or checks) the layer for per-sample input shapes; returns
@@ -328,7 +363,8 @@ class Layer(metaclass=_LayerMeta):
 
     # --- config ---------------------------------------------------------------------
     def get_config(self) -> dict:
-        config = {"name": self.name, "trainable": self.trainable, "dtype": "float32"}
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": dtype_policies.serialize(self._dtype_policy)}
         if self._input_shape_arg is not None:
             config["batch_input_shape"] = (None,) + tuple(self._input_shape_arg)
         if self._core is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 import re
 
+from .. import dtype_policies
 from ..layers import _BY_NAME as LAYER_CLASSES
 
 MODEL_CLASSES = ("Sequential", "Functional", "Model")
@@ -25,8 +26,6 @@ _MODEL_TYPES: dict = {}
 def register_model_class(kind: str, cls) -> None:
     _MODEL_TYPES[kind] = cls
 
-_DTYPE_POLICY = {"module": "keras", "class_name": "DTypePolicy",
-                 "config": {"name": "float32"}, "registered_name": None}
 _UNUSED_WHEN_NONE = ("kernel_regularizer", "bias_regularizer", "activity_regularizer",
                      "kernel_constraint", "bias_constraint")
 
@@ -67,8 +66,8 @@ def layer_to_keras(layer) -> dict:
     cls = type(layer).__name__
     config = _listify(layer.get_config())
     config.pop("batch_input_shape", None)  # the model's InputLayer carries the shape
-    if cls != "InputLayer":
-        config["dtype"] = dict(_DTYPE_POLICY)
+    if cls != "InputLayer":  # as Keras writes it: the layer's policy, serialized
+        config["dtype"] = dtype_policies.serialize(layer.dtype_policy)
     if cls in ("Conv2D", "Dense"):
         for key in _UNUSED_WHEN_NONE:
             config.setdefault(key, None)
@@ -86,7 +85,8 @@ def sequential_config(model) -> dict:
     if first is not None and type(first).__name__ == "InputLayer":
         layers.append(layer_to_keras(first))
     layers += [layer_to_keras(l) for l in model.layers]
-    config = {"name": model.name, "trainable": model.trainable, "dtype": dict(_DTYPE_POLICY),
+    config = {"name": model.name, "trainable": model.trainable,
+              "dtype": dtype_policies.serialize(model.dtype_policy),
               "layers": layers}
     if model.built:
         config["build_input_shape"] = _listify(model.inputs[0].shape)
@@ -302,7 +302,7 @@ def layer_from_keras(spec: dict, where="the file"):
     cls = LAYER_CLASSES[cls_name]
     config = dict(spec.get("config") or {})
     name = config.get("name")
-    _check_dtype(config.pop("dtype", None), cls_name, name, where)
+    policy = _check_dtype(config.pop("dtype", None), cls_name, name, where)
     if cls_name == "InputLayer":
         shape = config.get("batch_shape") or config.get("batch_input_shape")
         if shape is None and config.get("shape") is not None:
@@ -327,6 +327,8 @@ def layer_from_keras(spec: dict, where="the file"):
     for key, value in kwargs.items():
         if isinstance(value, list):
             kwargs[key] = tuple(value)
+    if policy is not None:
+        kwargs["dtype"] = policy
     try:
         layer = cls(**kwargs)
     except (NotImplementedError, TypeError, ValueError) as exc:
@@ -335,13 +337,23 @@ def layer_from_keras(spec: dict, where="the file"):
 
 
 def _check_dtype(dtype, cls_name, name, where):
-    if isinstance(dtype, dict):
-        dtype = (dtype.get("config") or {}).get("name")
-    if dtype not in (None, "float32"):
+    """The layer's dtype policy as the file gives it (None: the global one);
+    ValueError for one the engine cannot run."""
+    if dtype is None:
+        return None
+    try:
+        policy = dtype_policies.get(dtype)
+        if cls_name == "InputLayer":  # a tensor's dtype, not a policy: the engine reads float32
+            if policy.name != "float32":
+                raise ValueError("an InputLayer's dtype must be float32")
+            return None
+        dtype_policies.check_supported(policy, "")
+    except (NotImplementedError, TypeError, ValueError) as exc:
         raise ValueError(
-            f"{where}: layer {name!r} ({cls_name}) uses dtype {dtype!r}; fmnistcpp supports "
-            "float32 only"
-        )
+            f"{where}: layer {name!r} ({cls_name}) uses dtype {dtype!r:.100}; fmnistcpp supports "
+            f"the policies {', '.join(dtype_policies.SUPPORTED)} ({str(exc).lstrip(': ')})"
+        ) from None
+    return policy
 
 
 def _activation_name(value):

@@ -1,0 +1,139 @@
+"""mixed_bfloat16 numbers against Keras's mixed_bfloat16: same weights, the
+seed-000 CNN (with Keras's recommended float32 softmax at the end), forward
+and a short training; and float32 unchanged by the bf16 work.
+
+Why these tolerances. bfloat16 keeps 8 significant bits: rounding a value
+changes it by up to 2^-9 relative (half a unit in the last place, u = 2^-8
+= 0.39% per ulp). Both libraries round every convolution's and Dense's
+input and weights to bf16 the same way (round to nearest even) and
+accumulate the products in float32; Keras also rounds each layer's output
+and bias-add to bf16, fmnistcpp keeps those in float32. So the two bf16
+results differ by rounding of the same order as each differs from float32,
+and no more: the bound used is Keras's own bf16-vs-float32 gap (measured in
+the test, on the same inputs) plus a margin of one half, and an absolute
+cap derived from the 8-bit mantissa (below). A float32 implementation
+passing for bf16 is caught by requiring fmnistcpp's bf16 output to differ
+from its float32 output by more than float32 round-off could."""
+
+import numpy as np
+import pytest
+
+from fmnistcpp import _core
+
+pytestmark = pytest.mark.skipif(not _core.bf16_supported(),
+                                reason="the CPU has no bf16 kernels (AMX / AVX512-BF16)")
+
+# Probabilities: 5 weighted layers, each with inputs and weights rounded
+# (2 x 2^-9 relative per product, random in sign, so the sums stay within
+# a few 2^-9 of |sum|); logits of a trained model reach ~10-20, giving
+# logit errors up to ~0.05-0.1; softmax moves a probability by at most
+# 1/4 of a logit change between two classes: 0.03 bounds any entry.
+PROB_CAP = 3e-2
+# float32 round-off between the two libraries' float32 runs of this model
+# is ~1e-7 on probabilities (test_keras_forward_parity bounds it at 1e-5);
+# bf16 must move the output far beyond that.
+FLOAT32_NOISE = 1e-5
+
+
+def seed_cnn(mod):
+    L = mod.layers
+    return mod.Sequential([
+        L.Input((28, 28, 1)), L.Conv2D(8, 3, activation="relu"),
+        L.Conv2D(24, 3, activation="relu"), L.Conv2D(48, 3, activation="relu"), L.Flatten(),
+        L.Dense(100, activation="relu"), L.Dense(10), L.Activation("softmax", dtype="float32")])
+
+
+@pytest.fixture(scope="module")
+def trained_weights(keras, small_data):
+    """Keras float32 weights after an epoch, so the probabilities are spread
+    (at initialisation they are all near 0.1 and hide differences)."""
+    (x, y), _ = small_data
+    keras.utils.set_random_seed(3)
+    model = seed_cnn(keras)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=100, epochs=1, shuffle=False, verbose=0)
+    return model.get_weights()
+
+
+def under(policy, keras, fmnistcpp, weights):
+    keras.mixed_precision.set_global_policy(policy)
+    fmnistcpp.mixed_precision.set_global_policy(policy)
+    try:
+        km, fm = seed_cnn(keras), seed_cnn(fmnistcpp)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+        fmnistcpp.mixed_precision.set_global_policy("float32")
+    km.set_weights(weights)
+    fm.set_weights(weights)
+    return km, fm
+
+
+def test_forward_matches_keras_mixed_bfloat16(keras, fmnistcpp, small_data, trained_weights):
+    _, (xt, _) = small_data
+    k32, f32 = under("float32", keras, fmnistcpp, trained_weights)
+    k16, f16 = under("mixed_bfloat16", keras, fmnistcpp, trained_weights)
+    p = {name: np.asarray(m.predict(xt, verbose=0), np.float32)
+         for name, m in dict(k32=k32, f32=f32, k16=k16, f16=f16).items()}
+    keras_gap = np.abs(p["k16"] - p["k32"])  # what bf16 does to Keras's own output
+    ours = np.abs(p["f16"] - p["k16"])
+    assert np.abs(p["f32"] - p["k32"]).max() < FLOAT32_NOISE  # the float32 baseline agrees
+    assert np.abs(p["f16"] - p["f32"]).max() > 10 * FLOAT32_NOISE  # bf16 really ran
+    assert ours.max() <= min(1.5 * keras_gap.max(), PROB_CAP)
+    assert ours.mean() <= 1.5 * keras_gap.mean()
+    # the class chosen: bf16 flips only near-ties (top two probabilities
+    # within the bf16 gap), of which each rounding scheme meets about as
+    # many; measured 5 vs Keras's 4 in 1000, bounded at twice Keras's + 2
+    flips = (p["f16"].argmax(1) != p["k16"].argmax(1)).mean()
+    keras_flips = (p["k16"].argmax(1) != p["k32"].argmax(1)).mean()
+    assert flips <= 2 * keras_flips + 0.002
+
+
+def test_short_training_matches_keras_mixed_bfloat16(keras, fmnistcpp, small_data,
+                                                      trained_weights):
+    """Two epochs of Adam on 2000 samples, no shuffle, from the same weights.
+    The epoch losses are means over 2000 samples, so the per-sample bf16
+    noise averages out; what remains is the drift of the trajectory, bounded
+    by Keras's own bf16-vs-float32 drift (+50%) and 1% of the loss."""
+    (x, y), _ = small_data
+    losses = {}
+    for policy in ("float32", "mixed_bfloat16"):
+        km, fm = under(policy, keras, fmnistcpp, trained_weights)
+        for m in (km, fm):
+            m.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        for tag, m in (("k", km), ("f", fm)):
+            h = m.fit(x, y, batch_size=100, epochs=2, shuffle=False, verbose=0).history
+            losses[tag + policy] = np.array(h["loss"])
+        for w in fm.weights:  # the variables (and so Adam's updates) stayed float32
+            assert w.numpy().dtype == np.float32
+    k32, f32 = losses["kfloat32"], losses["ffloat32"]
+    k16, f16 = losses["kmixed_bfloat16"], losses["fmixed_bfloat16"]
+    np.testing.assert_allclose(f32, k32, atol=1e-4)  # float32 parity, as the brief's bound
+    assert np.abs(f16 - f32).max() > 1e-5  # bf16 changed the training
+    bound = np.maximum(1.5 * np.abs(k16 - k32), 0.01 * k16)
+    assert np.all(np.abs(f16 - k16) <= bound), (f16, k16, k32)
+
+
+def test_float32_policy_is_the_untouched_float32_engine(fmnistcpp, small_data, trained_weights):
+    """An explicit float32 policy, the default, and a model switched to
+    mixed_bfloat16 and back compute bit for bit the same (the float32
+    primitives are the ones built before mixed precision existed; their
+    parity with Keras is test_keras_*_parity's)."""
+    _, (xt, _) = small_data
+    default = seed_cnn(fmnistcpp)
+    fmnistcpp.config.set_dtype_policy("float32")
+    explicit = seed_cnn(fmnistcpp)
+    switched = seed_cnn(fmnistcpp)
+    for m in (default, explicit, switched):
+        m.set_weights(trained_weights)
+    want = default.predict(xt, verbose=0)
+    np.testing.assert_array_equal(explicit.predict(xt, verbose=0), want)
+    for layer in switched.layers:
+        layer.dtype_policy = "mixed_bfloat16"
+    moved = switched.predict(xt, verbose=0)
+    assert np.abs(moved - want).max() > 10 * FLOAT32_NOISE  # the setter reached the engine
+    assert any(l._core.computes_bfloat16 for l in switched.layers if l._core is not None)
+    for layer in switched.layers:
+        layer.dtype_policy = "float32"
+    np.testing.assert_array_equal(switched.predict(xt, verbose=0), want)
+    assert not any(l._core.computes_bfloat16 for l in switched.layers if l._core is not None)
