@@ -19,7 +19,7 @@ NotImplementedError that names the alternative. float16 ("mixed_float16",
 "float16") in particular: oneDNN 3.2 has f16 training kernels only for
 AVX512-FP16 CPUs, float16 needs loss scaling to train, and on every CPU
 that has AVX512-FP16 bfloat16 runs as fast without it; so fmnistcpp offers
-"mixed_bfloat16" instead (see docs/surface/mixed-precision.md)."""
+"mixed_bfloat16" instead (see the surface table in docs/RESULTS.md)."""
 
 from __future__ import annotations
 
