@@ -62,8 +62,8 @@ class _Recurrent(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(unroll=self.unroll, zero_output_for_mask=self.zero_output_for_mask,
-                      seed=self.seed)
+        config.update(unroll=self.unroll, zero_output_for_mask=self.zero_output_for_mask)
+        config.setdefault("activity_regularizer", None)  # Keras's RNN configs list it
         for key in _WEIGHTS:
             config[f"{key}_initializer"] = initializers.serialize(
                 getattr(self, f"{key}_initializer"))
@@ -78,14 +78,17 @@ class _Recurrent(Layer):
 
 
 class _GatedRecurrent(_Recurrent):
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", **kwargs):
-        super().__init__(units, activation=activation, **kwargs)
-        self._engine_config["recurrent_activation"] = activations.name_of(recurrent_activation)
+    """LSTM and GRU: a recurrent_activation besides the activation."""
 
     def _make_core(self):
         super()._make_core()
         if isinstance(getattr(self, "recurrent_activation", None), str):
             self.recurrent_activation = activations.get(self.recurrent_activation)
+
+    def get_config(self):
+        config = super().get_config()
+        config["seed"] = self.seed  # Keras's LSTM and GRU list it, its SimpleRNN does not
+        return config
 
 
 class SimpleRNN(_Recurrent):
@@ -141,8 +144,27 @@ class LSTM(_GatedRecurrent):
 
     _engine_kind = "LSTM"
 
-    def __init__(self, units, unit_forget_bias=True, **kwargs):
-        super().__init__(units, **kwargs)
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", unit_forget_bias=True,
+                 kernel_regularizer=None,
+                 recurrent_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
+                 dropout=0.0, recurrent_dropout=0.0, seed=None, return_sequences=False,
+                 return_state=False, go_backwards=False, stateful=False, unroll=False,
+                 zero_output_for_mask=False, **kwargs):
+        super().__init__(
+            units, activation=activation, use_bias=use_bias,
+            kernel_initializer=kernel_initializer, recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer, bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer, kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint,
+            dropout=dropout, recurrent_dropout=recurrent_dropout, seed=seed,
+            return_sequences=return_sequences, return_state=return_state,
+            go_backwards=go_backwards, stateful=stateful, unroll=unroll,
+            zero_output_for_mask=zero_output_for_mask, **kwargs)
+        self._engine_config["recurrent_activation"] = activations.name_of(recurrent_activation)
         self.unit_forget_bias = bool(unit_forget_bias)
 
     @property
@@ -190,6 +212,24 @@ class GRU(_GatedRecurrent):
 
     _engine_kind = "GRU"
 
-    def __init__(self, units, reset_after=True, **kwargs):
-        super().__init__(units, **kwargs)
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", kernel_regularizer=None,
+                 recurrent_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
+                 dropout=0.0, recurrent_dropout=0.0, seed=None, return_sequences=False,
+                 return_state=False, go_backwards=False, stateful=False, unroll=False,
+                 zero_output_for_mask=False, reset_after=True, **kwargs):
+        super().__init__(
+            units, activation=activation, use_bias=use_bias,
+            kernel_initializer=kernel_initializer, recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer, bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer, kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint,
+            dropout=dropout, recurrent_dropout=recurrent_dropout, seed=seed,
+            return_sequences=return_sequences, return_state=return_state,
+            go_backwards=go_backwards, stateful=stateful, unroll=unroll,
+            zero_output_for_mask=zero_output_for_mask, **kwargs)
+        self._engine_config["recurrent_activation"] = activations.name_of(recurrent_activation)
         self._engine_config["reset_after"] = reset_after

@@ -60,6 +60,10 @@ def write_weights(model, h5file: h5py.File) -> None:
         group.attrs["name"] = layer.name
         if is_model(layer):
             continue
+        sub = getattr(layer, "_weights_subgroup", None)
+        if sub:  # Keras 3 keeps an RNN's variables on its cell: <layer>/cell/vars
+            group = h5file.create_group(f"{path}/{sub}/vars")
+            group.attrs["name"] = f"{to_snake_case(type(layer).__name__)}_{sub}"
         for i, w in enumerate(layer.get_weights()):
             group.create_dataset(str(i), data=np.asarray(w, dtype=np.float32))
     if model.optimizer is not None:
@@ -134,6 +138,8 @@ def read_weights(model, h5file: h5py.File, where: str) -> None:
         if not expected:
             continue
         what = f"layer {layer.name!r} ({type(layer).__name__})"
+        sub = getattr(layer, "_weights_subgroup", None)
+        path = f"{path}/{sub}" if sub else path
         if h5_safety.lookup(h5file, path + "/vars", where, what) is None:
             raise ValueError(
                 f"{where} has no weights for {what}, expected at '{path}/vars'; the file "
