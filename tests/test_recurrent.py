@@ -342,3 +342,132 @@ def test_lstm_over_image_rows_script_reaches_keras_accuracy():
     assert abs(f_loss - k_loss) < 0.1, (k_loss, f_loss)
     # every class is learned (a per-class recall, not only the mean)
     assert min(f_report[n]["recall"] for n in ("Trouser", "Bag", "Sneaker")) > 0.5
+
+
+# --- Bidirectional --------------------------------------------------------------------------
+def _bidirectional(module, inner, kwargs, merge_mode, head=()):
+    layers = [module.Input((6, 5)),
+              module.layers.Bidirectional(getattr(module.layers, inner)(3, **kwargs),
+                                          merge_mode=merge_mode)]
+    return module.Sequential(layers + [getattr(module.layers, n)(**k) for n, k in head])
+
+
+def _bidirectional_pair(inner, kwargs, merge_mode, head=(), scale=0.4, seed=0):
+    keras.utils.set_random_seed(seed)
+    km = _bidirectional(keras, inner, kwargs, merge_mode, head)
+    fm = _bidirectional(fmnistcpp, inner, kwargs, merge_mode, head)
+    rng = np.random.default_rng(seed + 100)
+    km.set_weights([rng.normal(scale=scale, size=w.shape).astype(np.float32)
+                    for w in km.get_weights()])
+    fm.set_weights(km.get_weights())
+    return km, fm
+
+
+BIDIRECTIONAL = [
+    ("LSTM", {}, "concat"),
+    ("LSTM", dict(return_sequences=True), "concat"),
+    ("GRU", dict(return_sequences=True), "sum"),
+    ("GRU", dict(reset_after=False), "ave"),
+    ("SimpleRNN", dict(return_sequences=True), "mul"),
+]
+BIDIRECTIONAL_IDS = [f"{i}-{m}" + ("-seq" if k else "") for i, k, m in BIDIRECTIONAL]
+
+
+@pytest.mark.parametrize("inner,kwargs,merge_mode", BIDIRECTIONAL, ids=BIDIRECTIONAL_IDS)
+def test_bidirectional_matches_keras(inner, kwargs, merge_mode):
+    km, fm = _bidirectional_pair(inner, kwargs, merge_mode)
+    kl, fl = km.layers[0], fm.layers[0]
+    assert [(w.name, tuple(w.shape)) for w in fl.weights] == \
+        [(w.name, tuple(w.shape)) for w in kl.weights]
+    # named as Keras names them (the counters differ between the two frameworks)
+    assert fl.forward_layer.name == "forward_" + fl.layer.name
+    assert fl.backward_layer.name == "backward_" + fl.layer.name
+    assert kl.forward_layer.name == "forward_" + kl.forward_layer.name.split("forward_")[1]
+    assert fl.backward_layer.go_backwards is True
+    x = _x((6, 5))
+    k = np.asarray(km.predict(x, verbose=0))
+    assert fm.output_shape == km.output_shape
+    np.testing.assert_allclose(fm.predict(x, verbose=0), k, rtol=RTOL, atol=ATOL)
+    # gradients: Keras's tape and finite differences, through both directions and the merge
+    head = (("Flatten", {}), ("Dense", dict(units=5, activation="softmax")))
+    km, fm = _bidirectional_pair(inner, kwargs, merge_mode, head=head, scale=0.5)
+    for m in (km, fm):
+        m.compile(optimizer="sgd", loss=SPARSE)
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(3, 6, 5)).astype(np.float32)
+    y = rng.integers(0, 5, size=3).astype(np.int32)
+    k_loss, k_grads, k_gx = _keras_gradients(keras, km, SPARSE, x, y)
+    f_loss, f_grads, f_gx = fm._loss_and_gradients(x, y, training=False)
+    assert f_loss == pytest.approx(k_loss, rel=1e-5, abs=1e-6)
+    for i, (f, g) in enumerate(zip(f_grads, k_grads)):
+        np.testing.assert_allclose(f, g, rtol=1e-4, atol=1e-5, err_msg=f"weight {i}")
+    np.testing.assert_allclose(f_gx, k_gx, rtol=1e-4, atol=1e-5, err_msg="input")
+    _fd_check(fm, x, y, training=False)
+
+
+@pytest.mark.parametrize("fmt", ["keras", "h5"])
+@pytest.mark.parametrize("direction", ["fmnistcpp_to_keras", "keras_to_fmnistcpp"])
+def test_bidirectional_file_round_trip(fmt, direction, tmp_path):
+    head = (("Flatten", {}), ("Dense", dict(units=4, activation="softmax")))
+    km, fm = _bidirectional_pair("LSTM", dict(return_sequences=True, kernel_regularizer="l2"),
+                                 "concat", head=head, scale=0.3)
+    src, dst = (fm, keras) if direction == "fmnistcpp_to_keras" else (km, fmnistcpp)
+    src.compile(optimizer="adam", loss=SPARSE)
+    x, y = _x((6, 5), n=12), np.arange(12) % 4
+    src.fit(x, y, epochs=1, verbose=0)
+    path = str(tmp_path / f"m.{fmt}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        src.save(path)
+        loaded = dst.models.load_model(path)
+    assert type(loaded.layers[0]).__name__ == "Bidirectional"
+    assert loaded.layers[0].merge_mode == "concat"
+    np.testing.assert_allclose(np.asarray(loaded.predict(x, verbose=0)),
+                               np.asarray(src.predict(x, verbose=0)), rtol=1e-6, atol=1e-7)
+    for w, v in zip(src.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(np.asarray(w, np.float32), np.asarray(v, np.float32))
+    a, b = src.layers[0].get_config(), loaded.layers[0].get_config()
+    assert set(a) - {"dtype"} == set(b) - {"dtype"}
+    for key in ("layer", "backward_layer"):
+        ia, ib = a[key]["config"], b[key]["config"]
+        assert set(ia) - {"dtype"} == set(ib) - {"dtype"}
+        for k in set(ia) - {"dtype"}:
+            assert _plain(ia[k]) == _plain(ib[k]), (key, k)
+
+
+def test_bidirectional_two_epochs_match_keras(small_data):
+    head = (("Dense", dict(units=10, activation="softmax")),)
+    models = []
+    for module in (keras, fmnistcpp):
+        module.utils.set_random_seed(3)
+        models.append(module.Sequential(
+            [module.Input((28, 28)), module.layers.Bidirectional(module.layers.LSTM(8))] +
+            [getattr(module.layers, n)(**k) for n, k in head]))
+    km, fm = models
+    rng = np.random.default_rng(3)
+    km.set_weights([v.numpy() + rng.normal(scale=0.05, size=v.shape).astype(np.float32)
+                    if v.name == "bias" else v.numpy() for v in km.weights])
+    fm.set_weights(km.get_weights())
+    for m, module in ((km, keras), (fm, fmnistcpp)):
+        m.compile(optimizer=module.optimizers.Adam(1e-3), loss="categorical_crossentropy",
+                  metrics=["accuracy"])
+    x, y, xv, yv = _seed_data("000", small_data, n_train=500)
+    x, xv = x.reshape(-1, 28, 28), xv.reshape(-1, 28, 28)
+    kh, fh = _fit_both(km, fm, x, y, batch_size=32, validation_data=(xv, yv))
+    _assert_history_matches(kh, fh, len(x))
+
+
+@pytest.mark.parametrize("make,error,message", [
+    (lambda L: L.Bidirectional(L.LSTM(3), merge_mode=None), NotImplementedError,
+     "merge_mode=None"),
+    (lambda L: L.Bidirectional(L.LSTM(3), merge_mode="max"), ValueError, "Invalid merge mode"),
+    (lambda L: L.Bidirectional(L.Dense(3)), NotImplementedError, "LSTM, GRU or SimpleRNN"),
+    (lambda L: L.Bidirectional("lstm"), ValueError, "Layer` instance"),
+    (lambda L: L.Bidirectional(L.LSTM(3), backward_layer=L.GRU(3, go_backwards=True)),
+     NotImplementedError, "backward_layer"),
+    (lambda L: L.Bidirectional(L.LSTM(3, dropout=0.5)), NotImplementedError, "dropout"),
+], ids=["merge_none", "merge_max", "dense", "string", "other_backward", "inner_dropout"])
+def test_bidirectional_bad_arguments(make, error, message):
+    with pytest.raises(error) as info:
+        make(fmnistcpp.layers)
+    assert message in str(info.value), str(info.value)

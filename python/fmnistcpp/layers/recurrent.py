@@ -12,9 +12,27 @@ from __future__ import annotations
 import numpy as np
 
 from .. import activations, constraints, initializers, regularizers
-from .layer import Layer
+from ..backend.variable import Variable
+from .layer import Layer, _snake
 
 _WEIGHTS = ("kernel", "recurrent", "bias")
+
+
+class _CellVariable(Variable):
+    """A recurrent layer's variable: Keras 3 keeps it on the layer's cell, so
+    its path is lstm/lstm_cell/kernel (and bidirectional/forward_lstm/
+    lstm_cell/kernel inside a Bidirectional)."""
+
+    def __init__(self, handle, layer, inner=None):
+        super().__init__(handle, layer)
+        self._inner = inner
+
+    @property
+    def path(self) -> str:
+        rnn = self._inner or self._layer
+        cell = f"{_snake(type(rnn).__name__)}_cell"
+        prefix = f"{self._layer.name}/{rnn.name}" if self._inner is not None else self._layer.name
+        return f"{prefix}/{cell}/{self.name}"
 
 
 class _Recurrent(Layer):
@@ -72,9 +90,16 @@ class _Recurrent(Layer):
             config[f"{key}_constraint"] = constraints.serialize(getattr(self, f"{key}_constraint"))
         return config
 
-    # Keras 3 keeps the variables on the layer's cell: `.keras` weight files
-    # hold them under <layer>/cell/vars (saving/weights_h5.py).
-    _weights_subgroup = "cell"
+    def _build_for(self, shapes):
+        out = super()._build_for(shapes)
+        self._variables = [v if isinstance(v, _CellVariable) else _CellVariable(v._handle, self)
+                           for v in self._variables]
+        return out
+
+    def _weights_subgroups(self):
+        # Keras 3 keeps the variables on the layer's cell: `.keras` weight files
+        # hold them under <layer>/cell/vars (saving/weights_h5.py)
+        return [("cell", len(self.weights))]
 
 
 class _GatedRecurrent(_Recurrent):
@@ -233,3 +258,110 @@ class GRU(_GatedRecurrent):
             zero_output_for_mask=zero_output_for_mask, **kwargs)
         self._engine_config["recurrent_activation"] = activations.name_of(recurrent_activation)
         self._engine_config["reset_after"] = reset_after
+
+
+class Bidirectional(Layer):
+    """Runs a recurrent layer over the sequence forwards and backwards and
+    merges the two outputs, as Keras's Bidirectional.
+
+    Args:
+        layer: an LSTM, GRU or SimpleRNN (its go_backwards must be False);
+            a copy named forward_<name> runs forwards, another with
+            go_backwards=True named backward_<name> backwards.
+        merge_mode: 'concat' (default: the last axis doubles), 'sum', 'mul'
+            or 'ave'; None (two outputs) is NotImplementedError.
+        backward_layer: accepted when it is the layer's backward copy (as
+            saved configs hold it); a different layer is NotImplementedError.
+
+    Weights: the forward layer's (kernel, recurrent_kernel, bias), then the
+    backward layer's, each with its own initial values.
+
+    Example:
+
+    >>> layer = fmnistcpp.layers.Bidirectional(fmnistcpp.layers.LSTM(64))
+    """
+
+    _engine_kind = "Bidirectional"
+    _initializers = _Recurrent._initializers
+    _regularizers = _Recurrent._regularizers
+    _constraints = _Recurrent._constraints
+
+    def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
+        super().__init__(**kwargs)
+        from . import deserialize
+
+        if isinstance(layer, dict):  # a saved config
+            layer = deserialize(layer)
+        if not isinstance(layer, Layer):
+            raise ValueError("Please initialize `Bidirectional` layer with a "
+                             f"`keras.layers.Layer` instance. Received: {layer}")
+        if not isinstance(layer, _Recurrent):
+            raise NotImplementedError(f"Bidirectional wraps LSTM, GRU or SimpleRNN in fmnistcpp, "
+                                      f"got {type(layer).__name__}")
+        if weights is not None:
+            raise NotImplementedError("Bidirectional(weights=...) is not supported; call "
+                                      "set_weights after building the layer")
+        # As Keras: copies named forward_/backward_<name>, the backward one with
+        # go_backwards=True, both with zero_output_for_mask = return_sequences
+        config = dict(layer.get_config(), zero_output_for_mask=layer.return_sequences)
+        self.forward_layer = type(layer).from_config(
+            dict(config, name=f"forward_{layer.name.removeprefix('forward_')}"))
+        self.backward_layer = type(layer).from_config(
+            dict(config, name=f"backward_{layer.name.removeprefix('backward_')}",
+                 go_backwards=True))
+        if backward_layer is not None:
+            if isinstance(backward_layer, dict):
+                backward_layer = deserialize(backward_layer)
+            def same(cfg):
+                return dict(cfg, name=None, zero_output_for_mask=None)
+
+            if type(backward_layer) is not type(layer) or \
+                    same(backward_layer.get_config()) != same(self.backward_layer.get_config()):
+                raise NotImplementedError(
+                    "Bidirectional(backward_layer=...) is supported only as the forward layer's "
+                    "copy with go_backwards=True (what Keras makes by default)")
+            self.backward_layer = backward_layer  # as Keras: the given one, with its name
+            backward_layer.zero_output_for_mask = layer.return_sequences
+        self.merge_mode = merge_mode
+        for attr in ("kernel_initializer", "recurrent_initializer", "kernel_regularizer",
+                     "recurrent_regularizer", "bias_regularizer", "kernel_constraint",
+                     "recurrent_constraint", "bias_constraint"):
+            setattr(self, attr, getattr(layer, attr))
+        self._wrapped = layer
+        self._engine_config = dict(layer._engine_config, layer=type(layer).__name__,
+                                   merge_mode=merge_mode)
+
+    @property
+    def _bias_init(self):
+        return self._wrapped._bias_init
+
+    def _make_core(self):
+        super()._make_core()
+        self.merge_mode = self._core.config()["merge_mode"]
+        self.layer = self._wrapped  # the engine's "layer" is the class name; Python keeps the object
+
+    def get_config(self):
+        def spec(inner):
+            return {"module": "keras.layers", "class_name": type(inner).__name__,
+                    "config": inner.get_config(), "registered_name": None}
+
+        config = {"name": self.name, "trainable": self.trainable, "dtype": "float32",
+                  "merge_mode": self.merge_mode, "layer": spec(self.forward_layer),
+                  "backward_layer": spec(self.backward_layer)}
+        if self._input_shape_arg is not None:
+            config["batch_input_shape"] = (None,) + tuple(self._input_shape_arg)
+        return config
+
+    def _build_for(self, shapes):
+        out = super()._build_for(shapes)
+        half = len(self._variables) // 2
+        for i, v in enumerate(self._variables):  # Keras's paths name each direction's layer
+            inner = self.forward_layer if i < half else self.backward_layer
+            if not isinstance(v, _CellVariable):
+                self._variables[i] = _CellVariable(v._handle, self, inner)
+        return out
+
+    def _weights_subgroups(self):
+        # Keras 3's weight file: <layer>/forward_layer/cell/vars, <layer>/backward_layer/cell/vars
+        half = len(self.weights) // 2
+        return [("forward_layer/cell", half), ("backward_layer/cell", half)]
