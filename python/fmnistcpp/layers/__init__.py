@@ -19,6 +19,7 @@ from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
                       GlobalAveragePooling2D, GlobalAvgPool2D, GlobalMaxPool2D,
                       GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
 from .preprocessing import Normalization, Rescaling
+from .recurrent import GRU, LSTM, Bidirectional, SimpleRNN
 from .reshaping import Flatten, Reshape
 from .reshaping2d import Cropping2D, UpSampling2D, ZeroPadding2D
 
@@ -41,6 +42,7 @@ _BY_NAME.update(Convolution1D=Conv1D, Convolution2DTranspose=Conv2DTranspose,
                 SeparableConvolution2D=SeparableConv2D, GlobalMaxPool2D=GlobalMaxPooling2D,
                 MaxPool1D=MaxPooling1D, AvgPool1D=AveragePooling1D)
 _BY_NAME.update({cls.__name__: cls for cls in (ELU, LeakyReLU, PReLU)})
+_BY_NAME.update({cls.__name__: cls for cls in (Bidirectional, GRU, LSTM, SimpleRNN)})  # recurrent
 _BY_NAME.update(MaxPool2D=MaxPooling2D, AvgPool2D=AveragePooling2D, Convolution2D=Conv2D,
                 GlobalAvgPool2D=GlobalAveragePooling2D)
 

@@ -124,7 +124,7 @@ def _weight_names(layer, prefix=""):
         for inner in serialization.saved_layers(layer):
             out += _weight_names(inner, f"{prefix}{layer.name}/")
         return out
-    return [(f"{prefix}{layer.name}/{v.name}", v.numpy()) for v in layer.weights]
+    return [(f"{prefix}{v.path}", v.numpy()) for v in layer.weights]  # path: layer/variable
 
 
 def write(model, path) -> None:

@@ -50,6 +50,21 @@ def _layer_paths(model, prefix="layers"):
             yield from _layer_paths(layer, path + "/layers")
 
 
+def _var_groups(layer, path, weights=None):
+    """(group path, weights) where Keras 3 keeps a layer's variables: its own
+    `vars`, or its sub-layers' (an RNN's cell, a Bidirectional's two RNNs),
+    as the layer's `_weights_subgroups` lists them."""
+    weights = layer.get_weights() if weights is None else weights
+    subgroups = getattr(layer, "_weights_subgroups", None)
+    if subgroups is None:
+        return [(f"{path}/vars", weights)]
+    out, start = [], 0
+    for sub, count in subgroups():
+        out.append((f"{path}/{sub}/vars", weights[start:start + count]))
+        start += count
+    return out
+
+
 def write_weights(model, h5file: h5py.File) -> None:
     """Writes the model's weights (and its optimizer's state) into an open,
     empty h5py File."""
@@ -60,8 +75,12 @@ def write_weights(model, h5file: h5py.File) -> None:
         group.attrs["name"] = layer.name
         if is_model(layer):
             continue
-        for i, w in enumerate(layer.get_weights()):
-            group.create_dataset(str(i), data=np.asarray(w, dtype=np.float32))
+        for vars_path, weights in _var_groups(layer, path):
+            if vars_path != f"{path}/vars":
+                group = h5file.create_group(vars_path)
+                group.attrs["name"] = vars_path.split("/")[-2]
+            for i, w in enumerate(weights):
+                group.create_dataset(str(i), data=np.asarray(w, dtype=np.float32))
     if model.optimizer is not None:
         _write_optimizer(model, h5file.create_group("optimizer").create_group("vars"))
 
@@ -134,23 +153,24 @@ def read_weights(model, h5file: h5py.File, where: str) -> None:
         if not expected:
             continue
         what = f"layer {layer.name!r} ({type(layer).__name__})"
-        if h5_safety.lookup(h5file, path + "/vars", where, what) is None:
-            raise ValueError(
-                f"{where} has no weights for {what}, expected at '{path}/vars'; the file "
-                "was saved from a different architecture"
-            )
-        group = h5_safety.group(h5file, path + "/vars", where, f"the weights of {what}")
-        count = len(h5_safety.members(group, where))
-        if count != len(expected):
-            raise ValueError(
-                f"{where}: layer {layer.name!r} ({type(layer).__name__}) expects "
-                f"{len(expected)} weight arrays, the file has {count} at '{path}/vars'"
-            )
         arrays = []
-        for i, e in enumerate(expected):
-            weight = f"layer {layer.name!r} weight {i}"
-            ds = h5_safety.dataset(group, str(i), where, weight)
-            arrays.append(h5_safety.read_array(ds, e.shape, where, weight))
+        for vars_path, group_weights in _var_groups(layer, path, expected):
+            if h5_safety.lookup(h5file, vars_path, where, what) is None:
+                raise ValueError(
+                    f"{where} has no weights for {what}, expected at '{vars_path}'; the file "
+                    "was saved from a different architecture"
+                )
+            group = h5_safety.group(h5file, vars_path, where, f"the weights of {what}")
+            count = len(h5_safety.members(group, where))
+            if count != len(group_weights):
+                raise ValueError(
+                    f"{where}: layer {layer.name!r} ({type(layer).__name__}) expects "
+                    f"{len(group_weights)} weight arrays, the file has {count} at '{vars_path}'"
+                )
+            for i, e in enumerate(group_weights):
+                weight = f"layer {layer.name!r} weight {len(arrays)}"
+                ds = h5_safety.dataset(group, str(i), where, weight)
+                arrays.append(h5_safety.read_array(ds, e.shape, where, weight))
         assignments.append((layer, arrays))
     for layer, arrays in assignments:  # all read and checked first: no half-loaded model
         layer.set_weights(arrays)
