@@ -174,3 +174,16 @@ def _build_pair_fixture():
 @pytest.fixture(name="build_model", scope="session")
 def _build_model_fixture():
     return build_model
+
+
+@pytest.fixture(scope="module")
+def one_engine_thread():
+    """For modules of tiny models and hundreds of engine calls: one engine
+    thread avoids OpenMP barrier stalls on a loaded machine; the arithmetic
+    is the same."""
+    import fmnistcpp as fm
+
+    before = fm.utils.get_num_threads()
+    fm.utils.set_num_threads(1)
+    yield
+    fm.utils.set_num_threads(before)

@@ -15,7 +15,8 @@ import pytest
 import fmnistcpp
 import keras
 from conftest import build_model
-from test_gradients import HEAD, SPARSE, _fd_check, _keras_gradients, _setup
+from test_gradients import (HEAD, SPARSE, _fd_check, _keras_gradients, _setup,
+                            assert_gradients_match_tape)
 from test_keras_training_parity import _assert_history_matches, _fit_both, _seed_data
 
 # Both sides compute in float32 with different summation orders; outputs
@@ -241,14 +242,8 @@ GRADIENT_CASES = [
 GRADIENT_IDS = [c[0] for c in GRADIENT_CASES]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    # tiny models, hundreds of engine calls: one thread avoids OpenMP barrier
-    # stalls on the shared machine (the arithmetic is the same)
-    before = fmnistcpp.utils.get_num_threads()
-    fmnistcpp.utils.set_num_threads(1)
-    yield
-    fmnistcpp.utils.set_num_threads(before)
+# Tiny models, hundreds of engine calls (conftest.one_engine_thread).
+pytestmark = pytest.mark.usefixtures("one_engine_thread")
 
 
 @pytest.mark.parametrize("case", GRADIENT_CASES, ids=GRADIENT_IDS)
@@ -257,17 +252,10 @@ def test_finite_differences(case):
     _fd_check(fm, x, y, training=False)
 
 
-# test_gradients.py's bound: both float32, gradients of order 1e-3..1.
 @pytest.mark.parametrize("case", GRADIENT_CASES, ids=GRADIENT_IDS)
 def test_gradients_match_keras_tape(case):
     km, fm, x, y = _setup(case)
-    k_loss, k_grads, k_gx = _keras_gradients(keras, km, case[3], x, y)
-    f_loss, f_grads, f_gx = fm._loss_and_gradients(x, y, training=False)
-    assert f_loss == pytest.approx(k_loss, rel=1e-5, abs=1e-6)
-    assert [g.shape for g in f_grads] == [g.shape for g in k_grads]
-    for i, (f, k) in enumerate(zip(f_grads, k_grads)):
-        np.testing.assert_allclose(f, k, rtol=1e-4, atol=1e-5, err_msg=f"weight {i}")
-    np.testing.assert_allclose(f_gx, k_gx, rtol=1e-4, atol=1e-5, err_msg="input")
+    assert_gradients_match_tape(keras, km, fm, case[3], x, y, case[0])
 
 
 def test_global_max_pooling_shares_the_gradient_between_ties():

@@ -118,14 +118,8 @@ CASES = [
                                        ("Dense", dict(units=5, activation="softmax"))], CCE),
 ]
 CASE_IDS = [c[0] for c in CASES]
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread(fmnistcpp):
-    # The models here are tiny: one engine thread avoids OpenMP barrier stalls on a
-    # loaded machine (hundreds of engine calls per test). The math is the same.
-    before = fmnistcpp.utils.get_num_threads()
-    fmnistcpp.utils.set_num_threads(1)
-    yield
-    fmnistcpp.utils.set_num_threads(before)
+# The models here are tiny: one engine thread (conftest.one_engine_thread).
+pytestmark = pytest.mark.usefixtures("one_engine_thread")
 
 
 N = 3  # batch size: small, so each sample's share of the mean loss is large
@@ -347,19 +341,26 @@ def _keras_gradients(keras, km, loss, x, y):
     return float(value), [np.asarray(g) for g in grads[:-1]], np.asarray(grads[-1])
 
 
+def assert_gradients_match_tape(keras, km, fm, loss, x, y, label=""):
+    """fmnistcpp's loss, weight and input gradients against tf.GradientTape's
+    on the same weights, within KERAS_RTOL/KERAS_ATOL (both float32,
+    gradients of order 1e-3..1). Returns fmnistcpp's weight gradients."""
+    k_loss, k_grads, k_gx = _keras_gradients(keras, km, loss, x, y)
+    f_loss, f_grads, f_gx = fm._loss_and_gradients(x, y, training=False)
+    assert f_loss == pytest.approx(k_loss, rel=1e-5, abs=1e-6)
+    assert [g.shape for g in f_grads] == [g.shape for g in k_grads]
+    for i, (f, k) in enumerate(zip(f_grads, k_grads)):
+        np.testing.assert_allclose(f, k, rtol=KERAS_RTOL, atol=KERAS_ATOL,
+                                   err_msg=f"gradient of weight {i} ({label})")
+    np.testing.assert_allclose(f_gx, k_gx, rtol=KERAS_RTOL, atol=KERAS_ATOL,
+                               err_msg=f"input gradient ({label})")
+    return f_grads
+
+
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_gradients_match_keras(case, keras):
     km, fm, x, y = _setup(case)
-    k_loss, k_grads, k_gx = _keras_gradients(keras, km, case[3], x, y)
-    f_loss, f_grads, f_gx = fm._loss_and_gradients(x, y, training=False)
-    assert f_loss == pytest.approx(k_loss, rel=1e-5, abs=1e-6)
-    assert len(f_grads) == len(k_grads)
-    for i, (f, k) in enumerate(zip(f_grads, k_grads)):
-        assert f.shape == k.shape
-        np.testing.assert_allclose(f, k, rtol=KERAS_RTOL, atol=KERAS_ATOL,
-                                   err_msg=f"gradient of weight {i} ({case[0]})")
-    np.testing.assert_allclose(f_gx, k_gx, rtol=KERAS_RTOL, atol=KERAS_ATOL,
-                               err_msg=f"input gradient ({case[0]})")
+    assert_gradients_match_tape(keras, km, fm, case[3], x, y, case[0])
 
 
 def test_inference_gradients_do_not_depend_on_a_previous_training_pass(keras):
