@@ -67,6 +67,24 @@ def build_model(module, input_shape, specs):
     return module.Sequential(layers)
 
 
+def trained_file_round_trip(src, dst_module, x, y, path):
+    """Trains `src` for one epoch (Adam, sparse cross-entropy), saves it to
+    the `.keras` file `path`, loads it with `dst_module` (keras or fmnistcpp)
+    and checks that the loaded model predicts as `src` (1e-6: the same
+    float32 weights, two implementations' round-off). Returns it."""
+    import warnings
+
+    src.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    src.fit(x, y, epochs=1, verbose=0)  # trained weights and optimizer state travel
+    src.save(str(path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        loaded = dst_module.models.load_model(str(path))
+    np.testing.assert_allclose(np.asarray(loaded.predict(x, verbose=0)),
+                               np.asarray(src.predict(x, verbose=0)), rtol=1e-6, atol=1e-7)
+    return loaded
+
+
 def copy_weights(src_model, dst_model):
     """Copies every weight from src to dst (Keras layouts on both sides)."""
     weights = [np.array(w, dtype=np.float32) for w in src_model.get_weights()]

@@ -14,7 +14,7 @@ from scipy import stats
 
 import fmnistcpp
 import keras
-from conftest import build_model
+from conftest import build_model, trained_file_round_trip
 from test_gradients import _fd_check, _keras_gradients
 from test_keras_training_parity import _assert_history_matches, _fit_both, _seed_data
 
@@ -425,16 +425,8 @@ def test_keras_file_round_trip(spec, direction, tmp_path):
     specs = [spec, ("Flatten", {}), ("Dense", dict(units=4, activation="softmax"))]
     km, fm = _pair(IMAGE, specs)
     src, dst = (fm, keras) if direction == "fmnistcpp_to_keras" else (km, fmnistcpp)
-    src.compile(optimizer="adam", loss=SPARSE)
     x, y = _x(IMAGE, n=12), np.arange(12) % 4
-    src.fit(x, y, epochs=1, verbose=0)  # trained weights and optimizer state travel
-    path = str(tmp_path / "m.keras")
-    src.save(path)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        loaded = dst.models.load_model(path)
-    np.testing.assert_allclose(np.asarray(loaded.predict(x, verbose=0)),
-                               np.asarray(src.predict(x, verbose=0)), rtol=1e-6, atol=1e-7)
+    loaded = trained_file_round_trip(src, dst, x, y, tmp_path / "m.keras")
     a, b = src.layers[0].get_config(), loaded.layers[0].get_config()
     for key in set(a) & set(b) - {"name", "dtype"}:
         if key == "axis":  # Keras's build turns LayerNormalization's axis=-1 into [-1]
