@@ -164,10 +164,6 @@ double Optimizer::learning_rate() const {
 // and read each element once into a local: otherwise GCC must reload m[i]
 // after storing it, and those reloads made Adam over seed 002's kernel 3x
 // slower (a 64-byte store forwarded to a load stalls).
-template <class Body>
-static void each_range(Param& p, const Body& body) {
-  parallel_ranges(p.size(), kMinParallelUpdate, body);
-}
 
 static double sum_of_squares(const Param& p) {
   double s = 0.0;

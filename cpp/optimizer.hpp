@@ -17,6 +17,7 @@
 
 #include "config.hpp"
 #include "param.hpp"
+#include "parallel.hpp"
 
 #include <memory>
 #include <string>
@@ -133,5 +134,11 @@ struct RegisterOptimizer {
 // Below this many elements an update runs on one thread: waking the others
 // costs more than the loop (measured on seed 002's 1290-element layer).
 constexpr int64_t kMinParallelUpdate = 32768;
+
+// An update loop over one parameter, split in ranges across the threads.
+template <class Body>
+inline void each_range(Param& p, const Body& body) {
+  parallel_ranges(p.size(), kMinParallelUpdate, body);
+}
 
 }  // namespace fmnistcpp

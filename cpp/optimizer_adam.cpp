@@ -14,11 +14,6 @@ namespace fmnistcpp {
 
 namespace {
 
-template <class Body>
-void each_range(Param& p, const Body& body) {
-  parallel_ranges(p.size(), kMinParallelUpdate, body);
-}
-
 // Keras: alpha = lr * sqrt(1 - b2^t) / (1 - b1^t), m += (g - m) * (1 - b1),
 // v += (g^2 - v) * (1 - b2), [amsgrad] vh = max(vh, v), v = vh,
 // w -= (m * alpha) / (sqrt(v) + eps).

@@ -12,11 +12,6 @@ namespace fmnistcpp {
 
 namespace {
 
-template <class Body>
-void each_range(Param& p, const Body& body) {
-  parallel_ranges(p.size(), kMinParallelUpdate, body);
-}
-
 // Keras: m = m * momentum - g * lr; w += m, or (Nesterov) w += m * momentum
 // - g * lr; without momentum w -= g * lr.
 FMNISTCPP_ISA_CLONES
