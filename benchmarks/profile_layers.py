@@ -11,6 +11,7 @@ not account for (loss, optimizer, gather, Python) is reported as the rest.
 
     python benchmarks/profile_layers.py                          # seed000-cnn, 2 threads
     python benchmarks/profile_layers.py --model seed002-mlp --batches 1500 --threads 1
+    python benchmarks/profile_layers.py --precision mixed_bfloat16   # under Keras's bf16 policy
 
 Prints a Markdown table (for docs/PERFORMANCE.md).
 """
@@ -32,11 +33,14 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 _CONV = re.compile(r"mb(\d+)_(?:g\d+)?ic(\d+)oc(\d+)_ih\d+oh(\d+)kh(\d+)\S*_iw\d+ow(\d+)kw(\d+)")
 # mb100ic23232oc100 (or mb100ic24ih22iw22oc100 for a 4-D source)
 _IP = re.compile(r"mb(\d+)ic(\d+)(?:ih(\d+))?(?:iw(\d+))?oc(\d+)")
+# 100x23232:23232x100:100x100 (src:weights:dst of a 2-D matmul)
+_MATMUL = re.compile(r"^(\d+)x(\d+):(\d+)x(\d+):(\d+)x(\d+)$")
 
 
 def problem_flops(kind: str, problem: str) -> int:
-    """FLOPs (2 per multiply-add) of one convolution or inner-product
-    execution from oneDNN's verbose problem string; 0 for other primitives.
+    """FLOPs (2 per multiply-add) of one convolution, inner-product or 2-D
+    matmul execution from oneDNN's verbose problem string; 0 for other
+    primitives.
     Forward, backward-data and backward-weights cost the same."""
     if kind == "convolution":
         m = _CONV.search(problem)
@@ -49,6 +53,11 @@ def problem_flops(kind: str, problem: str) -> int:
             mb, ic, ih, iw, oc = m.groups()
             spatial = int(ih or 1) * int(iw or 1)
             return 2 * int(mb) * int(ic) * spatial * int(oc)
+    if kind == "matmul":
+        m = _MATMUL.match(problem)
+        if m:
+            rows, inner, _, cols, _, _ = (int(v) for v in m.groups())
+            return 2 * rows * inner * cols
     return 0
 
 
@@ -72,7 +81,7 @@ def parse(lines):
     return agg
 
 
-def _child(model_name: str, batches: int, threads: int) -> None:
+def _child(model_name: str, batches: int, threads: int, precision: str) -> None:
     """Runs in the subprocess: one warm-up epoch of a few batches, then the
     measured batches; prints the wall time of the measured part."""
     import fmnistcpp
@@ -80,6 +89,7 @@ def _child(model_name: str, batches: int, threads: int) -> None:
 
     fmnistcpp.utils.set_num_threads(threads)
     fmnistcpp.utils.set_random_seed(0)
+    fmnistcpp.mixed_precision.set_global_policy(precision)
     model, cfg = architectures.build(model_name)
     architectures.compile_model(model, cfg)
     (x, y), _ = fmnistcpp.datasets.fashion_mnist.load_data()
@@ -93,10 +103,10 @@ def _child(model_name: str, batches: int, threads: int) -> None:
     print("PROFILE-WALL", time.perf_counter() - start, flush=True)
 
 
-def profile(model_name: str, batches: int, threads: int) -> dict:
+def profile(model_name: str, batches: int, threads: int, precision: str = "float32") -> dict:
     env = dict(os.environ, ONEDNN_VERBOSE="profile_exec", OMP_NUM_THREADS=str(threads))
     out = subprocess.run(
-        [sys.executable, __file__, "--child", model_name, str(batches), str(threads)],
+        [sys.executable, __file__, "--child", model_name, str(batches), str(threads), precision],
         env=env, capture_output=True, text=True, check=True).stdout.splitlines()
     start = out.index("PROFILE-START")
     wall_ms = 1000 * float(next(l for l in out if l.startswith("PROFILE-WALL")).split()[1])
@@ -107,14 +117,15 @@ def profile(model_name: str, batches: int, threads: int) -> dict:
                      "executions": count, "ms": ms,
                      "gflops": flops / ms / 1e6 if flops and ms else None})
     rows.sort(key=lambda r: -r["ms"])
-    return {"model": model_name, "batches": batches, "threads": threads,
+    return {"model": model_name, "batches": batches, "threads": threads, "precision": precision,
             "wall_ms": wall_ms, "primitives_ms": sum(r["ms"] for r in rows), "rows": rows}
 
 
 def render(result: dict, peak_gflops: float | None) -> str:
     wall = result["wall_ms"]
     lines = [
-        f"{result['model']}, {result['batches']} training batches, {result['threads']} "
+        f"{result['model']} ({result.get('precision', 'float32')}), {result['batches']} "
+        f"training batches, {result['threads']} "
         f"thread(s): {wall:.0f} ms wall (verbose logging adds a little), of which oneDNN "
         f"primitives {result['primitives_ms']:.0f} ms"
         + (f"; GEMM peak {peak_gflops:.0f} GFLOP/s" if peak_gflops else ""),
@@ -139,12 +150,14 @@ def render(result: dict, peak_gflops: float | None) -> str:
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--child":
-        _child(argv[1], int(argv[2]), int(argv[3]))
+        _child(argv[1], int(argv[2]), int(argv[3]), argv[4])
         return 0
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default="seed000-cnn")
     ap.add_argument("--batches", type=int, default=120)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16"],
+                    help="Keras dtype policy set before the model is built")
     ap.add_argument("--no-peak", action="store_true", help="skip the GEMM peak measurement")
     ap.add_argument("--json", help="also write the result here")
     args = ap.parse_args(argv)
@@ -154,7 +167,7 @@ def main(argv=None) -> int:
         from gemm_peak import peak
 
         peak_gflops = peak(threads=[args.threads], sizes=(2048, 4096))[str(args.threads)]["gflops"]
-    result = profile(args.model, args.batches, args.threads)
+    result = profile(args.model, args.batches, args.threads, args.precision)
     result["gemm_peak_gflops"] = peak_gflops
     print(render(result, peak_gflops))
     if args.json:

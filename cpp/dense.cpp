@@ -1,7 +1,9 @@
 #include "dense.hpp"
 
 #include "layer_registry.hpp"
+#include "parallel.hpp"
 
+#include <cstring>
 #include <stdexcept>
 
 namespace fmnistcpp {
@@ -25,6 +27,17 @@ Shape Dense::infer(const std::vector<Shape>& inputs) {
 void Dense::prepare(int64_t batch) {
   if (batch == batch_) return;
   batch_ = batch;
+  matmul_ = compute_type() == DataType::bf16;
+  if (matmul_)
+    prepare_matmul(batch);
+  else
+    prepare_inner_product(batch);
+}
+
+// float32: the inner product. Its GEMM kernels beat matmul's brgemm ones
+// here (seed 000's 23232x100: 4.5 vs 5.0 ms for the three passes; seed
+// 002's 784x128, batch 32: 72 vs 110 us; benchmarks/dense_primitives.cpp).
+void Dense::prepare_inner_product(int64_t batch) {
   auto& eng = cpu_engine();
   const int64_t in = input()[0];
   Dims w_dims{units_, in};
@@ -36,12 +49,6 @@ void Dense::prepare(int64_t batch) {
   // (for seed 000's 23232x100 kernel those reorders were 12% of an epoch).
   auto keras_w_md = plain_md(w_dims, Tag::io);
   auto b_md = use_bias_ ? plain_md({units_}, Tag::x) : dnnl::memory::desc();
-
-  // bf16 weights in Keras's layout too: converting (in, out) f32 to (in,
-  // out) bf16 after each update streams through memory, while oneDNN's
-  // blocked bf16 layouts need a transposing reorder per primitive that cost
-  // more than the faster brgemm kernels saved (seed 000's 23232x100 kernel,
-  // AMX: 1.72 s vs 2.24 s of oneDNN time over 2 epochs of 6000 images).
   auto w_md = in_compute_type(keras_w_md);
   auto src_c = in_compute_type(src_md), diff_dst_c = in_compute_type(dst_md);
   auto fwd = dnnl::inner_product_forward::primitive_desc(
@@ -51,6 +58,94 @@ void Dense::prepare(int64_t batch) {
   auto bwd_weights = dnnl::inner_product_backward_weights::primitive_desc(
       eng, src_c, keras_w_md, b_md, diff_dst_c, fwd);
   adopt(fwd, bwd_data, bwd_weights, keras_w_md, batch);
+}
+
+// bfloat16: oneDNN 3.2's inner product runs bf16 on its GEMM kernels
+// (gemm:jit), its matmul on AMX / AVX512-BF16 brgemm kernels that take
+// plain layouts, transposed ones included. Seed 000's 23232x100 Dense,
+// batch 100, AMX: the three passes 1.4 ms against 2.3 ms for the inner
+// product (benchmarks/dense_primitives.cpp). Keras's (in, units) kernel
+// is matmul's weights as they are and the backward passes read the same
+// bytes transposed, so nothing is reordered. matmul has no bias gradient:
+// column_sums below (oneDNN's reduction runs its reference kernel here,
+// 93 us for 100x100).
+void Dense::prepare_matmul(int64_t batch) {
+  auto& eng = cpu_engine();
+  const int64_t in = input()[0];
+  const DataType type = compute_type();
+  auto keras_w_md = plain_md({in, units_}, Tag::ab);
+  auto src_f32 = plain_md({batch, in}, Tag::ab);
+  auto dst_md = plain_md({batch, units_}, Tag::ab);
+  auto src = in_compute_type(src_f32), weights = in_compute_type(keras_w_md);
+  auto diff_dst = in_compute_type(dst_md);
+  auto bias_row = plain_md({1, units_}, Tag::ab);
+  // y = x W + b
+  auto fwd = use_bias_ ? dnnl::matmul::primitive_desc(eng, src, weights, bias_row, dst_md,
+                                                      forward_attr())
+                       : dnnl::matmul::primitive_desc(eng, src, weights, dst_md, forward_attr());
+  // dx = dy W^T
+  auto weights_t = with_type(plain_md({units_, in}, Tag::ba), type);
+  auto bwd_data = dnnl::matmul::primitive_desc(eng, diff_dst, weights_t, src_f32);
+  // dW = x^T dy
+  auto src_t = with_type(plain_md({in, batch}, Tag::ba), type);
+  auto bwd_weights = dnnl::matmul::primitive_desc(eng, src_t, diff_dst, keras_w_md);
+  src_t_m_ = unbound_memory(src_t);
+  weights_t_m_ = unbound_memory(weights_t);
+  bias_row_m_ = unbound_memory(bias_row);
+  adopt(Passes{dnnl::primitive(fwd), dnnl::primitive(bwd_data), dnnl::primitive(bwd_weights),
+               src_f32, src, weights, weights_t, dst_md, diff_dst, keras_w_md,
+               /*bwd_data_reads_forward_weights=*/true},
+        keras_w_md, batch);
+}
+
+void Dense::run_forward(const dnnl::memory& src, const dnnl::memory& weights,
+                        const dnnl::memory* bias, const dnnl::memory& dst) {
+  if (!matmul_) return WeightedLayer::run_forward(src, weights, bias, dst);
+  std::unordered_map<int, dnnl::memory> args{
+      {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
+  if (bias) {
+    bias_row_m_.set_data_handle(bias->get_data_handle());
+    args[DNNL_ARG_BIAS] = bias_row_m_;
+  }
+  fwd_primitive().execute(cpu_stream(), args);
+}
+
+// db[j] = sum over rows i of dy[i][j], dy (rows, cols) row-major in bf16.
+FMNISTCPP_ISA_CLONES
+static void column_sums_bf16(const uint16_t* dy, int64_t rows, int64_t cols, float* db) {
+  for (int64_t j = 0; j < cols; ++j) db[j] = 0.f;
+  for (int64_t i = 0; i < rows; ++i) {
+    const uint16_t* row = dy + i * cols;
+    for (int64_t j = 0; j < cols; ++j) {
+      const uint32_t bits = static_cast<uint32_t>(row[j]) << 16;
+      float v;
+      std::memcpy(&v, &bits, sizeof v);
+      db[j] += v;
+    }
+  }
+}
+
+void Dense::run_backward_weights(const dnnl::memory& src, const dnnl::memory& diff_dst,
+                                 const dnnl::memory& diff_weights, const dnnl::memory* diff_bias) {
+  if (!matmul_) return WeightedLayer::run_backward_weights(src, diff_dst, diff_weights, diff_bias);
+  src_t_m_.set_data_handle(src.get_data_handle());
+  bwd_weights_primitive().execute(
+      cpu_stream(),
+      {{DNNL_ARG_SRC, src_t_m_}, {DNNL_ARG_WEIGHTS, diff_dst}, {DNNL_ARG_DST, diff_weights}});
+  if (diff_bias) {
+    const Dims dims = diff_dst.get_desc().get_dims();
+    column_sums_bf16(static_cast<const uint16_t*>(diff_dst.get_data_handle()), dims[0], dims[1],
+                     static_cast<float*>(diff_bias->get_data_handle()));
+  }
+}
+
+void Dense::run_backward_data(const dnnl::memory& diff_dst, const dnnl::memory& weights,
+                              const dnnl::memory& diff_src) {
+  if (!matmul_) return WeightedLayer::run_backward_data(diff_dst, weights, diff_src);
+  weights_t_m_.set_data_handle(weights.get_data_handle());
+  bwd_data_primitive().execute(
+      cpu_stream(),
+      {{DNNL_ARG_SRC, diff_dst}, {DNNL_ARG_WEIGHTS, weights_t_m_}, {DNNL_ARG_DST, diff_src}});
 }
 
 }  // namespace fmnistcpp

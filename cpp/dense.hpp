@@ -13,7 +13,21 @@ class Dense : public WeightedLayer {
 
  private:
   Shape infer(const std::vector<Shape>& inputs) override;
+  void prepare_inner_product(int64_t batch);
+  void prepare_matmul(int64_t batch);
+  void run_forward(const dnnl::memory& src, const dnnl::memory& weights, const dnnl::memory* bias,
+                   const dnnl::memory& dst) override;
+  void run_backward_weights(const dnnl::memory& src, const dnnl::memory& diff_dst,
+                            const dnnl::memory& diff_weights,
+                            const dnnl::memory* diff_bias) override;
+  void run_backward_data(const dnnl::memory& diff_dst, const dnnl::memory& weights,
+                         const dnnl::memory& diff_src) override;
+
   int64_t units_;
+  bool matmul_ = false;  // the primitives built last are matmuls (bf16 only)
+  // matmul's views of the network's buffers: the input read as its
+  // transpose (in, batch), the kernel as (units, in), the bias as a row
+  dnnl::memory src_t_m_, weights_t_m_, bias_row_m_;
 };
 
 }  // namespace fmnistcpp

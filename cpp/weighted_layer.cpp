@@ -9,6 +9,49 @@ void WeightedLayer::make_params(std::vector<int64_t> kernel_shape, int64_t units
   batch_ = -1;
 }
 
+void WeightedLayer::adopt(const Passes& passes, const dnnl::memory::desc& keras_weights_md,
+                          int64_t batch) {
+  fwd_ = passes.fwd;
+  bwd_data_ = passes.bwd_data;
+  bwd_weights_ = passes.bwd_weights;
+  fwd_weights_.prepare(keras_weights_md, passes.fwd_weights);
+  bwd_data_shares_weights_ = passes.bwd_data_reads_forward_weights;
+  if (!bwd_data_shares_weights_) bwd_data_weights_.prepare(keras_weights_md, passes.bwd_data_weights);
+  diff_weights_.prepare(keras_weights_md, passes.diff_weights);
+  // diff_src is float32 in both precisions, as the network's buffers are
+  bind_descs(passes.src_f32, passes.dst, batch);
+  bf16_ = passes.src.get_data_type() == DataType::bf16;
+  if (bf16_) {
+    src_bf16_.prepare(passes.src_f32, passes.src);
+    diff_dst_bf16_.prepare(passes.dst, passes.diff_dst);
+  }
+}
+
+void WeightedLayer::run_forward(const dnnl::memory& src, const dnnl::memory& weights,
+                                const dnnl::memory* bias, const dnnl::memory& dst) {
+  std::unordered_map<int, dnnl::memory> args{
+      {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
+  if (bias) args[DNNL_ARG_BIAS] = *bias;
+  fwd_.execute(cpu_stream(), args);
+}
+
+void WeightedLayer::run_backward_weights(const dnnl::memory& src, const dnnl::memory& diff_dst,
+                                         const dnnl::memory& diff_weights,
+                                         const dnnl::memory* diff_bias) {
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src},
+                                             {DNNL_ARG_DIFF_DST, diff_dst},
+                                             {DNNL_ARG_DIFF_WEIGHTS, diff_weights}};
+  if (diff_bias) args[DNNL_ARG_DIFF_BIAS] = *diff_bias;
+  bwd_weights_.execute(cpu_stream(), args);
+}
+
+void WeightedLayer::run_backward_data(const dnnl::memory& diff_dst, const dnnl::memory& weights,
+                                      const dnnl::memory& diff_src) {
+  bwd_data_.execute(cpu_stream(), {{DNNL_ARG_DIFF_DST, diff_dst},
+                                   {DNNL_ARG_WEIGHTS, weights},
+                                   {DNNL_ARG_DIFF_SRC, diff_src}});
+}
+
 std::vector<Param*> WeightedLayer::params() {
   std::vector<Param*> p{kernel_.get()};
   if (bias_) p.push_back(bias_.get());
@@ -44,14 +87,9 @@ void WeightedLayer::forward(const Sources& src, float* dst, const ForwardMode& m
   const bool separate = separate_activation();
   float* out = separate && act_.needs_input() && mode.for_backward ? pre_.data() : dst;
   bind(dst_m_, out);
-  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, source(src[0], /*again=*/false)},
-                                             {DNNL_ARG_WEIGHTS, fwd_weights_.values(*kernel_)},
-                                             {DNNL_ARG_DST, dst_m_}};
-  if (bias_) {
-    bind(bias_m_, bias_->value.data());
-    args[DNNL_ARG_BIAS] = bias_m_;
-  }
-  fwd_.execute(cpu_stream(), args);
+  if (bias_) bind(bias_m_, bias_->value.data());
+  run_forward(source(src[0], /*again=*/false), fwd_weights_.values(*kernel_),
+              bias_ ? &bias_m_ : nullptr, dst_m_);
   if (separate) act_.forward(out, dst);
 }
 
@@ -75,22 +113,14 @@ void WeightedLayer::backward(const Sources& src, const float* dst, const float* 
       bind(diff_dst_m_, diff_pre);
     }
   }
-  std::unordered_map<int, dnnl::memory> wargs{
-      {DNNL_ARG_SRC, source(src[0], /*again=*/true)},
-      {DNNL_ARG_DIFF_DST, *diff_dst_m},
-      {DNNL_ARG_DIFF_WEIGHTS, diff_weights_.target(*kernel_)}};
-  if (bias_) {
-    bind(diff_bias_m_, bias_->grad.data());
-    wargs[DNNL_ARG_DIFF_BIAS] = diff_bias_m_;
-  }
-  bwd_weights_.execute(cpu_stream(), wargs);
+  if (bias_) bind(diff_bias_m_, bias_->grad.data());
+  run_backward_weights(source(src[0], /*again=*/true), *diff_dst_m,
+                       diff_weights_.target(*kernel_), bias_ ? &diff_bias_m_ : nullptr);
   diff_weights_.finish(*kernel_);
   if (diff_src[0]) {
     bind(diff_src_m_, diff_src[0]);
     WeightsLayout& w = bwd_data_shares_weights_ ? fwd_weights_ : bwd_data_weights_;
-    bwd_data_.execute(cpu_stream(), {{DNNL_ARG_DIFF_DST, *diff_dst_m},
-                                     {DNNL_ARG_WEIGHTS, w.values(*kernel_)},
-                                     {DNNL_ARG_DIFF_SRC, diff_src_m_}});
+    run_backward_data(*diff_dst_m, w.values(*kernel_), diff_src_m_);
   }
 }
 

@@ -38,27 +38,44 @@ class WeightedLayer : public Layer {
         act_(parse_activation(config_.text("activation", "linear"))) {}
   void make_params(std::vector<int64_t> kernel_shape, int64_t units);
 
-  // Called by subclasses' prepare() with their three primitives and the
-  // descriptors they chose.
+  // What a subclass's prepare() hands over: the three primitives and the
+  // memory descriptors they read and write (src_f32: the f32 input as the
+  // network stores it; src, diff_dst: what the primitives read, bf16 under a
+  // bf16 policy; dst and diff_src f32 always).
+  struct Passes {
+    dnnl::primitive fwd, bwd_data, bwd_weights;
+    dnnl::memory::desc src_f32, src, fwd_weights, bwd_data_weights, dst, diff_dst, diff_weights;
+    // bwd_data reads the forward pass's copy of the weights (the same
+    // layout, or run_backward_data views the same bytes another way)
+    bool bwd_data_reads_forward_weights;
+  };
+  void adopt(const Passes& passes, const dnnl::memory::desc& keras_weights_md, int64_t batch);
+
+  // With the convolution / inner-product primitive descriptors.
   template <class FwdPD, class BwdDataPD, class BwdWeightsPD>
   void adopt(const FwdPD& fwd, const BwdDataPD& bwd_data, const BwdWeightsPD& bwd_weights,
              const dnnl::memory::desc& keras_weights_md, int64_t batch) {
-    fwd_ = dnnl::primitive(fwd);
-    bwd_data_ = dnnl::primitive(bwd_data);
-    bwd_weights_ = dnnl::primitive(bwd_weights);
-    fwd_weights_.prepare(keras_weights_md, fwd.weights_desc());
-    bwd_data_weights_.prepare(keras_weights_md, bwd_data.weights_desc());
-    // the same layout: backward reads the copy forward made for these values
-    bwd_data_shares_weights_ = bwd_data.weights_desc() == fwd.weights_desc();
-    diff_weights_.prepare(keras_weights_md, bwd_weights.diff_weights_desc());
-    // diff_src is float32 in both precisions, as the network's buffers are
-    bind_descs(bwd_data.diff_src_desc(), fwd.dst_desc(), batch);
-    bf16_ = fwd.src_desc().get_data_type() == DataType::bf16;
-    if (bf16_) {
-      src_bf16_.prepare(bwd_data.diff_src_desc(), fwd.src_desc());
-      diff_dst_bf16_.prepare(fwd.dst_desc(), bwd_data.diff_dst_desc());
-    }
+    adopt(Passes{dnnl::primitive(fwd), dnnl::primitive(bwd_data), dnnl::primitive(bwd_weights),
+                 bwd_data.diff_src_desc(), fwd.src_desc(), fwd.weights_desc(),
+                 bwd_data.weights_desc(), fwd.dst_desc(), bwd_data.diff_dst_desc(),
+                 bwd_weights.diff_weights_desc(),
+                 bwd_data.weights_desc() == fwd.weights_desc()},
+          keras_weights_md, batch);
   }
+
+  // How the three primitives are called; the defaults use the argument
+  // names of oneDNN's convolution and inner-product primitives. bias and
+  // diff_bias are null without a bias.
+  virtual void run_forward(const dnnl::memory& src, const dnnl::memory& weights,
+                           const dnnl::memory* bias, const dnnl::memory& dst);
+  virtual void run_backward_weights(const dnnl::memory& src, const dnnl::memory& diff_dst,
+                                    const dnnl::memory& diff_weights,
+                                    const dnnl::memory* diff_bias);
+  virtual void run_backward_data(const dnnl::memory& diff_dst, const dnnl::memory& weights,
+                                 const dnnl::memory& diff_src);
+  const dnnl::primitive& fwd_primitive() const { return fwd_; }
+  const dnnl::primitive& bwd_data_primitive() const { return bwd_data_; }
+  const dnnl::primitive& bwd_weights_primitive() const { return bwd_weights_; }
 
   // The type the primitives read source, weights and diff_dst in: bf16
   // under a mixed_bfloat16 policy on a CPU with bf16 kernels, else f32.
