@@ -33,8 +33,8 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 _CONV = re.compile(r"mb(\d+)_(?:g\d+)?ic(\d+)oc(\d+)_ih\d+oh(\d+)kh(\d+)\S*_iw\d+ow(\d+)kw(\d+)")
 # mb100ic23232oc100 (or mb100ic24ih22iw22oc100 for a 4-D source)
 _IP = re.compile(r"mb(\d+)ic(\d+)(?:ih(\d+))?(?:iw(\d+))?oc(\d+)")
-# 100x23232:23232x100:100x100 (src:weights:dst of a 2-D matmul)
-_MATMUL = re.compile(r"^(\d+)x(\d+):(\d+)x(\d+):(\d+)x(\d+)$")
+# 100x23232:23232x100 (src:weights of a 2-D matmul; a third part, dst, may follow)
+_MATMUL = re.compile(r"^(\d+)x(\d+):(\d+)x(\d+)(?::\d+x\d+)?$")
 
 
 def problem_flops(kind: str, problem: str) -> int:
@@ -56,7 +56,7 @@ def problem_flops(kind: str, problem: str) -> int:
     if kind == "matmul":
         m = _MATMUL.match(problem)
         if m:
-            rows, inner, _, cols, _, _ = (int(v) for v in m.groups())
+            rows, inner, _, cols = (int(v) for v in m.groups())
             return 2 * rows * inner * cols
     return 0
 

@@ -210,8 +210,8 @@ def test_profile_problem_flops_by_hand():
     assert profile_layers.problem_flops("inner_product", "mb32ic8ih4iw4oc10") == \
         2 * 32 * 8 * 16 * 10
     # Dense's bf16 backward-weights: x^T (23232x100) times dy (100x100)
-    assert profile_layers.problem_flops("matmul", "23232x100:100x100:23232x100") == \
-        2 * 23232 * 100 * 100
+    assert profile_layers.problem_flops("matmul", "23232x100:100x100") == 2 * 23232 * 100 * 100
+    assert profile_layers.problem_flops("matmul", "100x10:10x100:100x100") == 2 * 100 * 10 * 100
     assert profile_layers.problem_flops("eltwise", "100x48x22x22") == 0
 
 
