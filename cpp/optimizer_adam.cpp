@@ -7,6 +7,7 @@
 #include "optimizer.hpp"
 
 #include "parallel.hpp"
+#include "precision.hpp"
 
 #include <cmath>
 
@@ -16,11 +17,12 @@ namespace {
 
 // Keras: alpha = lr * sqrt(1 - b2^t) / (1 - b1^t), m += (g - m) * (1 - b1),
 // v += (g^2 - v) * (1 - b2), [amsgrad] vh = max(vh, v), v = vh,
-// w -= (m * alpha) / (sqrt(v) + eps).
+// w -= (m * alpha) / (sqrt(v) + eps); w_bf16 (if any) = w rounded to bf16.
 FMNISTCPP_ISA_CLONES
-void adam_range(float* __restrict w, float* __restrict m, float* __restrict v,
-                float* __restrict vhat, const float* __restrict g, float alpha,
-                float one_minus_b1, float one_minus_b2, float eps, int64_t begin, int64_t end) {
+void adam_range(float* __restrict w, uint16_t* __restrict w_bf16, float* __restrict m,
+                float* __restrict v, float* __restrict vhat, const float* __restrict g,
+                float alpha, float one_minus_b1, float one_minus_b2, float eps, int64_t begin,
+                int64_t end) {
   for (int64_t i = begin; i < end; ++i) {
     const float gi = g[i];
     const float mi = m[i] + (gi - m[i]) * one_minus_b1;
@@ -31,7 +33,9 @@ void adam_range(float* __restrict w, float* __restrict m, float* __restrict v,
       vi = std::max(vhat[i], vi);
       vhat[i] = vi;
     }
-    w[i] -= (mi * alpha) / (std::sqrt(vi) + eps);
+    const float wi = w[i] - (mi * alpha) / (std::sqrt(vi) + eps);
+    w[i] = wi;
+    if (w_bf16) w_bf16[i] = bf16_bits(wi);
   }
 }
 
@@ -58,9 +62,14 @@ class Adam final : public Optimizer {
     float* vhat = amsgrad_ ? s[2] : nullptr;
     const float omb1 = static_cast<float>(1.0 - beta_1_), omb2 = static_cast<float>(1.0 - beta_2_);
     const float eps = static_cast<float>(epsilon_), alpha = alpha_;
+    // A bf16 layer's copy of the weights, written in this pass: valid for
+    // the version step() gives p next (a constraint applied after bumps it
+    // again, and the layer then converts for itself).
+    uint16_t* w_bf16 = p.bf16.size() == p.value.size() ? p.bf16.data() : nullptr;
     each_range(p, [&](int64_t b, int64_t e) {
-      adam_range(w, s[0], s[1], vhat, g, alpha, omb1, omb2, eps, b, e);
+      adam_range(w, w_bf16, s[0], s[1], vhat, g, alpha, omb1, omb2, eps, b, e);
     });
+    if (w_bf16) p.bf16_version = p.version + 1;
   }
   double beta_1_, beta_2_, epsilon_;
   bool amsgrad_;

@@ -17,6 +17,12 @@ struct Param {
   AlignedVector value;
   AlignedVector grad;
   uint64_t version = 0;         // bumped on every change, so layers know when to re-layout
+  // value rounded to bfloat16, for a layer that reads it so under a bf16
+  // policy (WeightsLayout sizes it); valid while bf16_version == version.
+  // An optimizer may write it in the pass that updates value, which saves
+  // reading the weights a second time to convert them.
+  std::vector<uint16_t, CacheLineAllocator<uint16_t>> bf16;
+  uint64_t bf16_version = ~uint64_t(0);
   // Keras's add_weight(trainable=...): false for statistics a layer updates
   // itself (moving mean/variance). Freezing a layer is the network's
   // business (decided at compile), not a property of the variable.

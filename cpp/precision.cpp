@@ -2,8 +2,6 @@
 
 #include "parallel.hpp"
 
-#include <cstring>
-
 namespace fmnistcpp {
 
 static bool has_isa(dnnl::cpu_isa effective, dnnl::cpu_isa wanted) {
@@ -62,20 +60,10 @@ const dnnl::memory& Bf16Copy::convert(const float* p) {
   return bf16_m_;
 }
 
-// float32 -> bfloat16, rounding to nearest even as oneDNN's reorder does;
-// NaN stays NaN (quieted).
-static inline uint16_t to_bf16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  const bool nan = (u & 0x7fffffffu) > 0x7f800000u;
-  const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-  return static_cast<uint16_t>(nan ? (u >> 16) | 0x40u : rounded);
-}
-
 FMNISTCPP_ISA_CLONES
 static void relu_backward_bf16(const float* y, const float* dy, uint16_t* out, int64_t begin,
                                int64_t end) {
-  for (int64_t i = begin; i < end; ++i) out[i] = to_bf16(y[i] > 0.f ? dy[i] : 0.f);
+  for (int64_t i = begin; i < end; ++i) out[i] = bf16_bits(y[i] > 0.f ? dy[i] : 0.f);
 }
 
 const dnnl::memory& Bf16Copy::relu_backward(const float* y, const float* dy) {

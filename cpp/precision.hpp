@@ -14,6 +14,8 @@
 #include "aligned_buffer.hpp"
 #include "dnnl_context.hpp"
 
+#include <cstdint>
+#include <cstring>
 #include <string>
 
 namespace fmnistcpp {
@@ -24,6 +26,16 @@ namespace fmnistcpp {
 bool bf16_supported();
 // The ISA oneDNN dispatches to ("avx512_core_amx", "avx512_core_bf16", ...).
 std::string cpu_isa_name();
+
+// float32 -> bfloat16 bits, rounding to nearest even as oneDNN's reorder
+// does; NaN stays NaN (quieted).
+inline uint16_t bf16_bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  const bool nan = (u & 0x7fffffffu) > 0x7f800000u;
+  const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+  return static_cast<uint16_t>(nan ? (u >> 16) | 0x40u : rounded);
+}
 
 // md with another data type, dims and layout kept (format_tag::any stays any).
 dnnl::memory::desc with_type(const dnnl::memory::desc& md, DataType type);
