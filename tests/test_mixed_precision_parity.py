@@ -139,15 +139,18 @@ def test_float32_policy_is_the_untouched_float32_engine(fmnistcpp, small_data, t
     assert not any(l._core.computes_bfloat16 for l in switched.layers if l._core is not None)
 
 
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
 @pytest.mark.parametrize("constraint", [None, "non_neg"])
 def test_bf16_weights_written_by_adam_are_the_weights_rounded(fmnistcpp, small_data,
-                                                              trained_weights, constraint):
+                                                              trained_weights, constraint,
+                                                              optimizer):
     """Adam writes Dense's bf16 copy of its kernel in the pass that updates
     the float32 kernel (Param::bf16). After training, the model must compute
     bit for bit what a fresh bf16 model given the trained weights computes
     (it rounds them itself): a stale or differently rounded copy changes
     the output. With a kernel constraint, applied after Adam's step, the
-    copy Adam wrote is out of date and must not be used."""
+    copy Adam wrote is out of date and must not be used; SGD writes no copy
+    and the layer converts after every step."""
     (x, y), (xt, _) = small_data
     fmnistcpp.mixed_precision.set_global_policy("mixed_bfloat16")
     try:
@@ -161,7 +164,7 @@ def test_bf16_weights_written_by_adam_are_the_weights_rounded(fmnistcpp, small_d
     finally:
         fmnistcpp.mixed_precision.set_global_policy("float32")
     for m in (trained, fresh):  # compiled models predict through the same fused softmax
-        m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        m.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
     trained.fit(x[:500], y[:500], batch_size=100, epochs=1, shuffle=False, verbose=0)
     fresh.set_weights(trained.get_weights())
     if constraint:
