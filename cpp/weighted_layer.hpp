@@ -28,6 +28,11 @@ class WeightedLayer : public Layer {
   void set_compute_bfloat16(bool on) override {
     if (on != want_bf16_) batch_ = -1;  // the primitives change their data types
     want_bf16_ = on;
+    // no bf16 copy of the kernel to keep (the optimizer writes one while it exists)
+    if (!on && kernel_) {
+      kernel_->bf16.clear();
+      kernel_->bf16.shrink_to_fit();
+    }
   }
   bool computes_bfloat16() const override { return bf16_; }
 

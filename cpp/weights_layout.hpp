@@ -16,10 +16,10 @@ class WeightsLayout {
   void prepare(const dnnl::memory::desc& keras_md, const dnnl::memory::desc& primitive_md) {
     keras_md_ = keras_md;
     same_ = keras_md == primitive_md;
-    in_param_ = primitive_md.get_data_type() == dnnl::memory::data_type::bf16 &&
-                primitive_md.get_format_kind() == dnnl::memory::format_kind::blocked &&
-                primitive_md.get_dims() == keras_md.get_dims() &&
-                primitive_md.get_strides() == keras_md.get_strides();
+    in_param_ = primitive_md.get_format_kind() == dnnl::memory::format_kind::blocked &&
+                primitive_md == dnnl::memory::desc(keras_md.get_dims(),
+                                                   dnnl::memory::data_type::bf16,
+                                                   keras_md.get_strides());
     keras_m_ = unbound_memory(keras_md);
     if (same_) {
       primitive_m_ = unbound_memory(keras_md);
