@@ -214,9 +214,10 @@ def test_bf16_gradients_match_keras(keras, fmnistcpp, small_data, trained_weight
     gradients to bf16 (2^-9 relative) compounds layer by layer on the way
     back: measured 1.0-1.8% of the norm on the kernels and up to 4.8% on the
     early biases, whose sums over 67 600 positions cancel. Keras's own
-    mixed_bfloat16 is further off (1.2-2.8% on kernels, up to 42% on biases,
-    which it sums in bf16), so the bound is Keras's bf16 distance, times 1.5,
-    and at most 10% of the norm: a wrong or missing term is caught either way."""
+    mixed_bfloat16 is further off (1.2-2.8% on kernels, up to 42% on the
+    biases, whose gradients come out of its bf16 arithmetic), so the bound
+    is Keras's bf16 distance times 1.5, and at most 10% of the norm: a
+    wrong or missing term is caught either way."""
     import tensorflow as tf
 
     (x, y), _ = small_data
