@@ -27,8 +27,7 @@ Shape Dense::infer(const std::vector<Shape>& inputs) {
 void Dense::prepare(int64_t batch) {
   if (batch == batch_) return;
   batch_ = batch;
-  matmul_ = compute_type() == DataType::bf16;
-  if (matmul_)
+  if (compute_type() == DataType::bf16)
     prepare_matmul(batch);
   else
     prepare_inner_product(batch);
@@ -49,14 +48,12 @@ void Dense::prepare_inner_product(int64_t batch) {
   // (for seed 000's 23232x100 kernel those reorders were 12% of an epoch).
   auto keras_w_md = plain_md(w_dims, Tag::io);
   auto b_md = use_bias_ ? plain_md({units_}, Tag::x) : dnnl::memory::desc();
-  auto w_md = in_compute_type(keras_w_md);
-  auto src_c = in_compute_type(src_md), diff_dst_c = in_compute_type(dst_md);
   auto fwd = dnnl::inner_product_forward::primitive_desc(
-      eng, prop_kind::forward_training, src_c, w_md, b_md, dst_md, forward_attr());
+      eng, prop_kind::forward_training, src_md, keras_w_md, b_md, dst_md, forward_attr());
   auto bwd_data =
-      dnnl::inner_product_backward_data::primitive_desc(eng, src_md, w_md, diff_dst_c, fwd);
+      dnnl::inner_product_backward_data::primitive_desc(eng, src_md, keras_w_md, dst_md, fwd);
   auto bwd_weights = dnnl::inner_product_backward_weights::primitive_desc(
-      eng, src_c, keras_w_md, b_md, diff_dst_c, fwd);
+      eng, src_md, keras_w_md, b_md, dst_md, fwd);
   adopt(fwd, bwd_data, bwd_weights, keras_w_md, batch);
 }
 
@@ -100,7 +97,7 @@ void Dense::prepare_matmul(int64_t batch) {
 
 void Dense::run_forward(const dnnl::memory& src, const dnnl::memory& weights,
                         const dnnl::memory* bias, const dnnl::memory& dst) {
-  if (!matmul_) return WeightedLayer::run_forward(src, weights, bias, dst);
+  if (!computes_bfloat16()) return WeightedLayer::run_forward(src, weights, bias, dst);
   std::unordered_map<int, dnnl::memory> args{
       {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
   if (bias) {
@@ -127,7 +124,7 @@ static void column_sums_bf16(const uint16_t* dy, int64_t rows, int64_t cols, flo
 
 void Dense::run_backward_weights(const dnnl::memory& src, const dnnl::memory& diff_dst,
                                  const dnnl::memory& diff_weights, const dnnl::memory* diff_bias) {
-  if (!matmul_) return WeightedLayer::run_backward_weights(src, diff_dst, diff_weights, diff_bias);
+  if (!computes_bfloat16()) return WeightedLayer::run_backward_weights(src, diff_dst, diff_weights, diff_bias);
   src_t_m_.set_data_handle(src.get_data_handle());
   bwd_weights_primitive().execute(
       cpu_stream(),
@@ -141,7 +138,7 @@ void Dense::run_backward_weights(const dnnl::memory& src, const dnnl::memory& di
 
 void Dense::run_backward_data(const dnnl::memory& diff_dst, const dnnl::memory& weights,
                               const dnnl::memory& diff_src) {
-  if (!matmul_) return WeightedLayer::run_backward_data(diff_dst, weights, diff_src);
+  if (!computes_bfloat16()) return WeightedLayer::run_backward_data(diff_dst, weights, diff_src);
   weights_t_m_.set_data_handle(weights.get_data_handle());
   bwd_data_primitive().execute(
       cpu_stream(),

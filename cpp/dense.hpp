@@ -23,8 +23,9 @@ class Dense : public WeightedLayer {
   void run_backward_data(const dnnl::memory& diff_dst, const dnnl::memory& weights,
                          const dnnl::memory& diff_src) override;
 
+  // The primitives are matmuls when they compute in bf16 (computes_bfloat16()),
+  // inner products in float32.
   int64_t units_;
-  bool matmul_ = false;  // the primitives built last are matmuls (bf16 only)
   // matmul's views of the network's buffers: the input read as its
   // transpose (in, batch), the kernel as (units, in), the bias as a row
   dnnl::memory src_t_m_, weights_t_m_, bias_row_m_;
