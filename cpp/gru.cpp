@@ -50,28 +50,25 @@ class GRU : public Recurrent {
 
   void describe(const Descs& d, dnnl::rnn_primitive_desc_base& fwd,
                 dnnl::rnn_primitive_desc_base& bwd) override {
+    if (reset_after_)
+      describe_as<dnnl::lbr_gru_forward, dnnl::lbr_gru_backward>(d, fwd, bwd);
+    else
+      describe_as<dnnl::gru_forward, dnnl::gru_backward>(d, fwd, bwd);
+  }
+
+  // lbr_gru and gru take the same descriptors
+  template <class Forward, class Backward>
+  static void describe_as(const Descs& d, dnnl::rnn_primitive_desc_base& fwd,
+                          dnnl::rnn_primitive_desc_base& bwd) {
     const dnnl::memory::desc none;  // zero initial state
-    const auto train = dnnl::prop_kind::forward_training;
-    const auto back = dnnl::prop_kind::backward;
-    if (reset_after_) {
-      auto f = dnnl::lbr_gru_forward::primitive_desc(
-          cpu_engine(), train, d.direction, d.src_layer, none, d.weights_layer, d.weights_iter,
-          d.bias, d.dst_layer, d.dst_iter);
-      bwd = dnnl::lbr_gru_backward::primitive_desc(
-          cpu_engine(), back, d.direction, d.src_layer, none, d.weights_layer, d.weights_iter,
-          d.bias, d.dst_layer, d.dst_iter, d.src_layer, none, d.diff_weights_layer,
-          d.diff_weights_iter, d.diff_bias, d.dst_layer, d.dst_iter, f);
-      fwd = f;
-    } else {
-      auto f = dnnl::gru_forward::primitive_desc(
-          cpu_engine(), train, d.direction, d.src_layer, none, d.weights_layer, d.weights_iter,
-          d.bias, d.dst_layer, d.dst_iter);
-      bwd = dnnl::gru_backward::primitive_desc(
-          cpu_engine(), back, d.direction, d.src_layer, none, d.weights_layer, d.weights_iter,
-          d.bias, d.dst_layer, d.dst_iter, d.src_layer, none, d.diff_weights_layer,
-          d.diff_weights_iter, d.diff_bias, d.dst_layer, d.dst_iter, f);
-      fwd = f;
-    }
+    auto f = typename Forward::primitive_desc(
+        cpu_engine(), dnnl::prop_kind::forward_training, d.direction, d.src_layer, none,
+        d.weights_layer, d.weights_iter, d.bias, d.dst_layer, d.dst_iter);
+    bwd = typename Backward::primitive_desc(
+        cpu_engine(), dnnl::prop_kind::backward, d.direction, d.src_layer, none, d.weights_layer,
+        d.weights_iter, d.bias, d.dst_layer, d.dst_iter, d.src_layer, none, d.diff_weights_layer,
+        d.diff_weights_iter, d.diff_bias, d.dst_layer, d.dst_iter, f);
+    fwd = f;
   }
 
   bool reset_after_;
