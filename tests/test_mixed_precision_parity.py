@@ -15,6 +15,8 @@ cap derived from the 8-bit mantissa (below). A float32 implementation
 passing for bf16 is caught by requiring fmnistcpp's bf16 output to differ
 from its float32 output by more than float32 round-off could."""
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -55,14 +57,22 @@ def trained_weights(keras, small_data):
     return model.get_weights()
 
 
-def under(policy, keras, fmnistcpp, weights):
-    keras.mixed_precision.set_global_policy(policy)
-    fmnistcpp.mixed_precision.set_global_policy(policy)
+@contextlib.contextmanager
+def global_policy(policy, *libraries):
+    """Layers made inside take `policy`; the libraries are back at float32
+    afterwards, whatever happens inside."""
+    for lib in libraries:
+        lib.mixed_precision.set_global_policy(policy)
     try:
-        km, fm = seed_cnn(keras), seed_cnn(fmnistcpp)
+        yield
     finally:
-        keras.mixed_precision.set_global_policy("float32")
-        fmnistcpp.mixed_precision.set_global_policy("float32")
+        for lib in libraries:
+            lib.mixed_precision.set_global_policy("float32")
+
+
+def under(policy, keras, fmnistcpp, weights):
+    with global_policy(policy, keras, fmnistcpp):
+        km, fm = seed_cnn(keras), seed_cnn(fmnistcpp)
     km.set_weights(weights)
     fm.set_weights(weights)
     return km, fm
@@ -152,17 +162,16 @@ def test_bf16_weights_written_by_adam_are_the_weights_rounded(fmnistcpp, small_d
     copy Adam wrote is out of date and must not be used; SGD writes no copy
     and the layer converts after every step."""
     (x, y), (xt, _) = small_data
-    fmnistcpp.mixed_precision.set_global_policy("mixed_bfloat16")
-    try:
-        L = fmnistcpp.layers
-        def build():
-            return fmnistcpp.Sequential([
-                L.Input((28, 28, 1)), L.Conv2D(8, 3, activation="relu"), L.Flatten(),
-                L.Dense(32, activation="relu", kernel_constraint=constraint), L.Dense(10),
-                L.Activation("softmax", dtype="float32")])
+    L = fmnistcpp.layers
+
+    def build():
+        return fmnistcpp.Sequential([
+            L.Input((28, 28, 1)), L.Conv2D(8, 3, activation="relu"), L.Flatten(),
+            L.Dense(32, activation="relu", kernel_constraint=constraint), L.Dense(10),
+            L.Activation("softmax", dtype="float32")])
+
+    with global_policy("mixed_bfloat16", fmnistcpp):
         trained, fresh = build(), build()
-    finally:
-        fmnistcpp.mixed_precision.set_global_policy("float32")
     for m in (trained, fresh):  # compiled models predict through the same fused softmax
         m.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
     trained.fit(x[:500], y[:500], batch_size=100, epochs=1, shuffle=False, verbose=0)
@@ -187,14 +196,11 @@ def test_bf16_dense_variants_track_float32(fmnistcpp, use_bias, activation):
     L = fmnistcpp.layers
     results = {}
     for policy in ("float32", "mixed_bfloat16"):
-        fmnistcpp.mixed_precision.set_global_policy(policy)
-        try:
+        with global_policy(policy, fmnistcpp):
             model = fmnistcpp.Sequential([
                 L.Input((50,)), L.Dense(20, activation=activation, use_bias=use_bias,
                                         bias_initializer="ones"),
                 L.Dense(10, use_bias=use_bias), L.Activation("softmax", dtype="float32")])
-        finally:
-            fmnistcpp.mixed_precision.set_global_policy("float32")
         if policy == "float32":
             weights = model.get_weights()
         else:
