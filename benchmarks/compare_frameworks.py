@@ -389,7 +389,8 @@ def render_markdown(result: dict) -> str:
     lines = [f"# fmnistcpp vs Keras vs PyTorch ({result['timestamp']})", "",
              f"`{result['command']}`", "",
              f"- CPU: {mach['cpu']}, {mach['cores']} cores ({mach.get('affinity', '?')} usable), "
-             f"load average at start {mach.get('loadavg_start', '?')}",
+             f"load average at start {mach.get('loadavg_start', '?')}, "
+             f"kernel.sched_autogroup_enabled {mach.get('sched_autogroup', '?')}",
              f"- versions: " + ", ".join(f"{k} {v}" for k, v in mach["versions"].items()),
              f"- {st['threads']} thread(s) per framework; {st['epochs']} epochs (first = warm-up, "
              f"excluded), {st['n_train']} training images, {st['n_test']} test images, "
@@ -520,6 +521,14 @@ def _version(*dists):
     return None
 
 
+def _read_first_line(path: str):
+    try:
+        with open(path) as f:
+            return f.readline().strip()
+    except OSError:
+        return None
+
+
 def machine_info() -> dict:
     import fmnistcpp
     from fmnistcpp import _core
@@ -531,6 +540,7 @@ def machine_info() -> dict:
                 "numpy": _version("numpy"), "python": platform.python_version()}
     return {"cpu": _cpu(), "cores": os.cpu_count(), "affinity": len(os.sched_getaffinity(0)),
             "platform": platform.platform(), "loadavg_start": os.getloadavg(),
+            "sched_autogroup": _read_first_line("/proc/sys/kernel/sched_autogroup_enabled"),
             "versions": {k: v for k, v in versions.items() if v is not None}}
 
 
@@ -561,9 +571,9 @@ def _run_child(fw, model, epochs, threads, seed, n_train, n_test, precision="flo
     return run
 
 
-def _measure_load_alone(threads: int, seconds: float = 5.0) -> float:
+def _measure_load_alone(threads: int, session: str, seconds: float = 5.0) -> float:
     """The neighbour's GFLOP/s with nothing else of ours running."""
-    with numpy_load.NumpyLoad(threads=threads) as load:
+    with numpy_load.NumpyLoad(threads=threads, session=session) as load:
         t0 = time.perf_counter()
         time.sleep(seconds)
         return load.gflops(t0, time.perf_counter())
@@ -589,6 +599,11 @@ def main(argv=None) -> int:
                    help="numpy: a NumPy matrix-product loop (numpy_load.py) beside every run")
     p.add_argument("--load-threads", type=int, default=numpy_load.DEFAULT_THREADS,
                    help="BLAS threads of the --load neighbour (default 2)")
+    p.add_argument("--load-session", default="same", choices=numpy_load.SESSIONS,
+                   help="same: the neighbour in this benchmark's session (every thread gets "
+                        "an equal share); own: in a session of its own, as a second Jupyter "
+                        "kernel or a second terminal is (with sched_autogroup, each session "
+                        "gets an equal share). Default same")
     p.add_argument("--out-dir", default=os.path.join(HERE, "results"))
     p.add_argument("--worker", nargs=2, metavar=("SPEC", "OUT"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -619,7 +634,8 @@ def main(argv=None) -> int:
                      "n_test": mode["n_test"] or 10000, "predict_batch": PREDICT_BATCH,
                      "precision": args.precision,
                      "load": (f"numpy ({args.load_threads} BLAS threads, "
-                              f"{numpy_load.DEFAULT_N}x{numpy_load.DEFAULT_N} float32 matmul)"
+                              f"{numpy_load.DEFAULT_N}x{numpy_load.DEFAULT_N} float32 matmul, "
+                              f"{args.load_session} session)"
                               if args.load == "numpy" else "none")},
         "flops": {m: {k: v for k, v in flops_mod.train_flops(
             flops_mod.model_specs(m)[0]).items()} for m in models},
@@ -639,15 +655,15 @@ def main(argv=None) -> int:
         print(f"  {t} thread(s): {g['gflops']:.1f} GFLOP/s (n={g['n']})", flush=True)
 
     if args.load == "numpy":
-        result["load_alone_gflops"] = [_measure_load_alone(args.load_threads)]
+        result["load_alone_gflops"] = [_measure_load_alone(args.load_threads, args.load_session)]
         print(f"NumPy neighbour alone: {result['load_alone_gflops'][0]:.1f} GFLOP/s", flush=True)
     runs = result["runs"] = []
     for rep in range(args.repeats):
         for m in models:
             for fw in args.frameworks:
                 # a fresh neighbour per run: each framework meets the same load
-                with (numpy_load.NumpyLoad(threads=args.load_threads) if args.load == "numpy"
-                      else contextlib.nullcontext()) as load:
+                with (numpy_load.NumpyLoad(threads=args.load_threads, session=args.load_session)
+                      if args.load == "numpy" else contextlib.nullcontext()) as load:
                     run = _run_child(fw, m, epochs, args.threads, rep, mode["n_train"],
                                      mode["n_test"], args.precision, load)
                 runs.append(run)
@@ -665,7 +681,8 @@ def main(argv=None) -> int:
                       + (f", neighbour {run['load_gflops']:.1f} GFLOP/s"
                          if run.get("load_gflops") is not None else ""), flush=True)
     if args.load == "numpy":
-        result["load_alone_gflops"].append(_measure_load_alone(args.load_threads))
+        result["load_alone_gflops"].append(
+            _measure_load_alone(args.load_threads, args.load_session))
     result["machine"]["loadavg_end"] = os.getloadavg()
     paths = write_outputs(result, args.out_dir, stamp)
     print()

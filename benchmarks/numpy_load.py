@@ -27,6 +27,8 @@ import time
 #: cores, so the loop's throughput is sampled finely and it never pauses long.
 DEFAULT_N = 1024
 DEFAULT_THREADS = 2
+#: Where the neighbour runs relative to the benchmark (see NumpyLoad).
+SESSIONS = ("same", "own")
 
 
 def _loop(n: int, log: str, interval: float, seconds: float | None,
@@ -86,11 +88,24 @@ class NumpyLoad:
 
     ``threads`` BLAS threads (OpenBLAS, MKL or whatever NumPy has, all told
     through their environment variables). Entering waits until the loop has
-    done its first products, so the load is on when the block starts."""
+    done its first products, so the load is on when the block starts.
+
+    ``session`` decides how Linux shares the cores, because with
+    ``kernel.sched_autogroup_enabled=1`` (Debian's and Ubuntu's default) the
+    scheduler is fair between *sessions* first and between threads only
+    within one: ``"own"`` starts the loop in a session of its own, as a
+    second Jupyter kernel (jupyter_client starts every kernel with
+    ``start_new_session=True``) or a script in another terminal runs;
+    ``"same"`` keeps it in the benchmark's session, as a worker process the
+    training script started itself would be, where every thread of both
+    processes gets an equal share."""
 
     def __init__(self, threads: int = DEFAULT_THREADS, n: int = DEFAULT_N,
-                 interval: float = 0.1, python: str = sys.executable):
+                 interval: float = 0.1, python: str = sys.executable, session: str = "same"):
+        if session not in SESSIONS:
+            raise ValueError(f"session must be one of {SESSIONS}, got {session!r}")
         self.threads, self.n, self.interval, self.python = threads, n, interval, python
+        self.session = session
         self._dir = None
         self.proc = None
         self.log = None
@@ -102,7 +117,8 @@ class NumpyLoad:
         env = dict(os.environ, OPENBLAS_NUM_THREADS=t, OMP_NUM_THREADS=t, MKL_NUM_THREADS=t)
         self.proc = subprocess.Popen(
             [self.python, os.path.abspath(__file__), "--n", str(self.n), "--log", self.log,
-             "--interval", str(self.interval), "--parent", str(os.getpid())], env=env)
+             "--interval", str(self.interval), "--parent", str(os.getpid())], env=env,
+            start_new_session=self.session == "own")
         deadline = time.perf_counter() + 60
         while time.perf_counter() < deadline:
             if self.proc.poll() is not None:
