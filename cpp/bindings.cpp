@@ -568,7 +568,15 @@ PYBIND11_MODULE(_core, m) {
     py::dict d;
     d["others_busy_cores"] = others_busy_cores();
     d["last_team_size"] = last_team_size();
+    d["lane_steps"] = lane_steps();
+    d["lanes_wanted"] = lanes_wanted();
     return d;
+  });
+  // Training on lanes (lanes.cpp); for tests and benchmarks: n > 0 forces n
+  // lanes for every network that can run on them, 0 leaves it to the team.
+  m.def("_set_forced_lanes", [](int n) {
+    if (n < 0) throw std::invalid_argument("lanes must be 0 (automatic) or positive");
+    set_forced_lanes(n);
   });
   m.def("onednn_version", []() {
     const dnnl_version_t* v = dnnl_version();

@@ -59,6 +59,8 @@ int Network::add(LayerPtr layer, std::vector<int> inputs) {
   largest_tensor_ = std::max(largest_tensor_, shape_size(out));
   capacity_ = backward_capacity_ = 0;  // buffers are re-sized on next use
   planned_ = false;
+  lanes_.clear();
+  splittable_ = -1;
   return id;
 }
 
@@ -153,6 +155,8 @@ void Network::compile(std::vector<Target> targets, std::unique_ptr<Optimizer> op
   batch_labels_.resize(targets_.size());
   capacity_ = backward_capacity_ = 0;
   planned_ = false;
+  lanes_.clear();
+  splittable_ = -1;
 }
 
 void Network::reserve_batch(int64_t batch, bool with_backward) {

@@ -64,6 +64,12 @@ struct EpochLogs {
 // is only called between batches, with the engine lock released.
 using ProgressFn = std::function<bool(int64_t, int64_t, const EpochLogs&)>;
 
+// For tests and benchmarks: train on this many lanes whenever the network
+// can (0: as the thread team suggests, the default).
+void set_forced_lanes(int lanes);
+int forced_lanes();
+int64_t lane_steps();  // training steps run on lanes so far, in this process
+
 class Network {
  public:
   explicit Network(std::vector<Shape> input_shapes);
@@ -160,6 +166,21 @@ class Network {
   void losses(int64_t m, bool with_grad, EpochLogs& logs);
   void backward(const std::vector<float*>& input_grads);
   void plan_backward(bool input_grads);
+  // Training on lanes (lanes.cpp): each lane a copy of every layer with
+  // one-thread primitives, running the whole pass on its own rows.
+  struct Lane {
+    std::vector<LayerPtr> layers;             // per node
+    std::vector<std::vector<Param*>> params;  // per node, as layer->params()
+  };
+  bool runs_on_lanes();
+  int lanes_for(int64_t m, int suggested);
+  void make_lanes(int lanes);
+  void refresh_lane_weights(Lane& lane);
+  void lane_forward(Lane& lane, int lane_id, int64_t row0, int64_t rows, uint64_t seed);
+  void lane_backward(Lane& lane, int64_t row0, int64_t rows);
+  void sum_lane_gradients();
+  // forward, losses and backward of one training batch on `lanes` lanes.
+  void forward_backward_on_lanes(int lanes, int64_t m, uint64_t seed, EpochLogs& logs);
   float* slot(int s, const std::vector<float*>& input_grads);
   // Softmax/sigmoid that a loss took over, put back for outputs.
   void finish_output(size_t o, int64_t m, float* dst) const;
@@ -170,8 +191,10 @@ class Network {
   // One optimizer step on m rows (gathered through `rows`, or rows [0, m)),
   // and one evaluation batch on rows [start, start + m); each under the
   // engine lock, adding to logs.
+  // `lanes`: the threads the team suggests running on lanes (lanes.cpp);
+  // 1 (or a network that cannot) runs the step on the OpenMP team.
   void train_step(const PassData& data, const int64_t* rows, int64_t m, uint64_t seed,
-                  EpochLogs& logs);
+                  EpochLogs& logs, int lanes = 1);
   void test_step(const PassData& data, int64_t start, int64_t m, double weight_penalty,
                  EpochLogs& logs);
   static uint64_t batch_seed(uint64_t seed, int64_t b);
@@ -206,6 +229,8 @@ class Network {
   std::vector<int> loss_step_;  // per target: its step in plan_, or -1
   bool planned_ = false, planned_input_grads_ = false;
   int num_slots_ = 0;
+  std::vector<Lane> lanes_;  // made on first use, dropped when the graph or compile changes
+  int splittable_ = -1;      // runs_on_lanes(), -1 until asked
 };
 
 }  // namespace fmnistcpp

@@ -122,17 +122,25 @@ int64_t Network::floats_per_row() const {
 }
 
 void Network::train_step(const PassData& data, const int64_t* rows, int64_t m, uint64_t seed,
-                         EpochLogs& logs) {
+                         EpochLogs& logs, int lanes) {
   {
     EngineLock lock(engine_mutex());
     if (!planned_ || planned_input_grads_) plan_backward(false);
     reserve_batch(m, true);
     load_inputs(data.x, 0, m, rows);
     load_labels(data, 0, m, rows);
-    forward(kTrain, seed);
-    losses(m, true, logs);
-    backward({});
+    lanes = lanes_for(m, lanes);
+    if (lanes > 1) {
+      forward_backward_on_lanes(lanes, m, seed, logs);
+    } else {
+      forward(kTrain, seed);
+      losses(m, true, logs);
+      backward({});
+    }
     logs.loss_sum += penalty(true) * m;  // the batch's mean loss gains it once
+    // On lanes the team is smaller than the lanes (the cores are shared):
+    // the optimizer's pass over the weights runs on the lanes' threads too.
+    ScopedTeam optimizer_team(std::max(lanes, omp_get_max_threads()));
     optimizer_->step();
     for (Param* p : trainable_) apply_constraint(*p);  // as Keras, after the step
     read_metrics(logs);
@@ -191,7 +199,7 @@ EpochLogs Network::fit_epoch(const PassData& data, int64_t batch_size, bool shuf
     const int64_t start = b * batch_size;
     const int64_t m = std::min(batch_size, n - start);
     team.between_batches();
-    train_step(data, order.data() + start, m, batch_seed(seed, b), logs);
+    train_step(data, order.data() + start, m, batch_seed(seed, b), logs, team.spare_lanes());
     if (progress && progress(b + 1, num_batches, logs)) break;
   }
   return logs;

@@ -34,7 +34,7 @@ void Network::train_batch(const PassData& data, uint64_t seed, int64_t batch, Ep
   FitTeamToFreeCores team;  // after flush: thread_team.hpp
   const int64_t m = check_pass(data, data.n, true);
   check_stream(logs);
-  train_step(data, nullptr, m, batch_seed(seed, batch), logs);
+  train_step(data, nullptr, m, batch_seed(seed, batch), logs, team.spare_lanes());
 }
 
 void Network::test_batch(const PassData& data, EpochLogs& logs) {

@@ -23,6 +23,8 @@ constexpr double kLookInterval = 0.2;
 // A look older than this says nothing about now: the next pass starts on
 // the full team and looks again.
 constexpr double kStale = 2.0;
+// A team of one getting less CPU than this (cores) is short of its share.
+constexpr double kShortShare = 0.8;
 
 std::atomic<bool> g_adaptive{true};
 
@@ -66,6 +68,13 @@ struct Looks {
   double others = -1;                   // cores busy outside this process in the last window
   double decided_at = -1;
   int team = 0;                         // the team the last window suggested
+  // Training on lanes (lanes.cpp) pays when a team of one gets clearly less
+  // than a core: the scheduler shares the cores per thread (a neighbour in
+  // our session, where sched_autogroup does not separate us). When it
+  // shares them per session (a second notebook or terminal), one thread
+  // already gets its fair core and lanes would only add waiting.
+  bool lanes = false;
+  int short_windows = 0;                // consecutive one-thread windows below a core
 };
 
 Looks& looks() {
@@ -98,8 +107,19 @@ int look(int ceiling, int current) {
     const double window = t - l.wall;
     l.others = std::max(0.0, ((busy - l.busy) - (own - l.own)) / window);
     const int base = (l.team > 0 && t - l.decided_at < kStale) ? l.team : current;
+    const int previous = l.team;
     l.team = choose(double(usable_cpus()) - l.others, std::min(base, ceiling), ceiling);
     l.decided_at = t;
+    if (l.team >= ceiling) {
+      l.lanes = false;
+      l.short_windows = 0;
+    } else if (!l.lanes && previous == 1 && l.team == 1) {
+      // Two windows in a row, so a pause in Python (a callback, validation
+      // set-up) does not count as a short share.
+      const double own_rate = (own - l.own) / window;
+      l.short_windows = own_rate < kShortShare ? l.short_windows + 1 : 0;
+      l.lanes = l.short_windows >= 2;
+    }
   }
   l.wall = t;
   l.busy = busy;
@@ -131,10 +151,23 @@ void FitTeamToFreeCores::between_batches() {
   if (team != current) omp_set_num_threads(team);
 }
 
+int FitTeamToFreeCores::spare_lanes() const {
+  if (!active_ || omp_get_max_threads() >= ceiling_) return 1;
+  Looks& l = looks();
+  std::lock_guard<std::mutex> guard(l.mutex);
+  return l.lanes ? ceiling_ : 1;
+}
+
 double others_busy_cores() {
   Looks& l = looks();
   std::lock_guard<std::mutex> guard(l.mutex);
   return l.others;
+}
+
+bool lanes_wanted() {
+  Looks& l = looks();
+  std::lock_guard<std::mutex> guard(l.mutex);
+  return l.lanes;
 }
 
 int last_team_size() {

@@ -19,6 +19,8 @@
 // fmnistcpp.utils.set_adaptive_threads(False).
 #pragma once
 
+#include <omp.h>
+
 namespace fmnistcpp {
 
 // Whether passes adapt their team (default true).
@@ -39,10 +41,30 @@ class FitTeamToFreeCores {
   // Between batches: looks at the machine again when the last look is old
   // enough, and sets the team for the next batch.
   void between_batches();
+  // The lanes a training step should run on (lanes.cpp): the caller's
+  // thread count while the team is smaller than it and a team of one was
+  // seen getting clearly less than a core, else 1 (the team itself).
+  int spare_lanes() const;
 
  private:
   int ceiling_;  // the caller's omp_get_max_threads()
   bool active_;
+};
+
+// omp_set_num_threads(n) for a scope, then the count it found.
+class ScopedTeam {
+ public:
+  explicit ScopedTeam(int n) : saved_(omp_get_max_threads()) {
+    if (n != saved_) omp_set_num_threads(n);
+  }
+  ~ScopedTeam() {
+    if (omp_get_max_threads() != saved_) omp_set_num_threads(saved_);
+  }
+  ScopedTeam(const ScopedTeam&) = delete;
+  ScopedTeam& operator=(const ScopedTeam&) = delete;
+
+ private:
+  int saved_;
 };
 
 // For tests and benchmarks: the cores the rest of the machine kept busy in
@@ -50,5 +72,6 @@ class FitTeamToFreeCores {
 // pass chose.
 double others_busy_cores();
 int last_team_size();
+bool lanes_wanted();  // whether the last look chose lanes (spare_lanes)
 
 }  // namespace fmnistcpp
