@@ -19,7 +19,8 @@
 //
 // Only layers whose rows do not interact can run on lanes (a
 // BatchNormalization in training, for one, needs the statistics of the
-// whole batch); a network with any other layer trains as before. Results
+// whole batch); a network with any other layer, or one computing in
+// bfloat16 (see lanes_for), trains as before. Results
 // agree with the one-team step up to summation order; dropout masks come
 // from per-lane seeds, so they differ from the one-team step's.
 #include "layer_registry.hpp"
@@ -101,6 +102,12 @@ int Network::lanes_for(int64_t m, int suggested) {
   const int lanes = forced > 0 ? forced : suggested;
   // A lane needs rows to be worth a thread (a last, short batch runs as one team).
   if (lanes < 2 || m < 4 * int64_t(lanes) || !runs_on_lanes()) return 1;
+  // Under mixed_bfloat16 a lane's one-thread bf16 kernels and its own bf16
+  // copy of the weights cost more than lanes win: seed 000 beside a 2-thread
+  // NumPy loop ran 2.0-2.2 s per 6 000 images on lanes, 1.6-1.9 s on a team
+  // of one (docs/PERFORMANCE.md).
+  for (const Node& n : nodes_)
+    if (n.layer->computes_bfloat16()) return 1;
   return lanes;
 }
 

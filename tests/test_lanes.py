@@ -157,6 +157,25 @@ def test_a_batch_normalization_model_stays_on_the_team(forced_lanes):
         np.testing.assert_array_equal(a, b)
 
 
+def test_a_bfloat16_model_stays_on_the_team(forced_lanes):
+    """Under mixed_bfloat16 lanes cost more than they win (lanes.cpp,
+    lanes_for); on a CPU without bf16 kernels the model computes float32
+    and may run on lanes."""
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        m = _model(MLP)
+        x, y = _data(64)
+        steps = _lane_steps()
+        forced_lanes(2)
+        m.fit(x, y, batch_size=64, epochs=1, verbose=0)
+        forced_lanes(0)
+        computes_bf16 = any(l._core.computes_bfloat16 for l in m.layers
+                            if getattr(l, "_core", None) is not None)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert _lane_steps() == (steps if computes_bf16 else steps + 1)
+
+
 def test_forced_lanes_rejects_negative_counts():
     with pytest.raises(ValueError, match="0 .automatic. or positive"):
         _core._set_forced_lanes(-1)
