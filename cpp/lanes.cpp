@@ -14,8 +14,11 @@
 // a descheduled thread delays the step once, not at every primitive. Each
 // lane's weight gradient covers its rows (the loss gradient is already
 // divided by the whole batch), and their sum is the batch's gradient, which
-// the network's optimizer applies to the network's own parameters; the
-// lanes copy the new values before their next forward pass.
+// the network's optimizer applies to the network's own parameters. The
+// lanes' Dense and convolution layers read those parameters directly, and
+// the first lane writes its gradients straight into the network's
+// (Layer::use_params_of); a layer that cannot gets a copy of the new
+// values before each forward pass.
 //
 // Only layers whose rows do not interact can run on lanes (a
 // BatchNormalization in training, for one, needs the statistics of the
@@ -121,6 +124,11 @@ void Network::make_lanes(int lanes) {
       std::vector<Shape> shapes;
       for (int t : n.inputs) shapes.push_back(tensor_shape_[t]);
       copy->build(shapes);
+      // Lane 0 writes its gradients into the network's own (the others'
+      // are added to them); every lane reads the network's weights where
+      // the layer can, else keeps a copy (refresh_lane_weights).
+      const bool shares = copy->use_params_of(*n.layer, /*gradients=*/l == 0);
+      lane.shares_params.push_back(shares);
       lane.params.push_back(copy->params());
       for (Param* p : lane.params.back()) p->version = ~uint64_t(0);  // copy the values first
       lane.layers.push_back(std::move(copy));
@@ -133,6 +141,7 @@ void Network::make_lanes(int lanes) {
 // they changed (an optimizer step, set_weights, a constraint).
 void Network::refresh_lane_weights(Lane& lane) {
   for (size_t k = 0; k < nodes_.size(); ++k) {
+    if (lane.shares_params[k]) continue;
     const std::vector<Param*> own = nodes_[k].layer->params();
     for (size_t i = 0; i < own.size(); ++i) {
       Param& p = *lane.params[k][i];
@@ -197,7 +206,8 @@ void Network::lane_backward(Lane& lane, int64_t row0, int64_t rows) {
 }
 
 // The network's gradient of each trainable parameter: the sum of the
-// lanes', each lane summing its own slice of every parameter.
+// lanes' (lane 0's already in place where it shares the network's
+// parameters), each lane summing its own slice of every parameter.
 void Network::sum_lane_gradients() {
   const int lanes = static_cast<int>(lanes_.size());
   on_lanes(lanes, [&](int l) {
@@ -209,8 +219,9 @@ void Network::sum_lane_gradients() {
         const int64_t size = own[i]->size(), begin = size * l / lanes,
                       end = size * (l + 1) / lanes;
         float* g = own[i]->grad.data();
-        std::memcpy(g + begin, lanes_[0].params[k][i]->grad.data() + begin,
-                    (end - begin) * sizeof(float));
+        if (!lanes_[0].shares_params[k])  // else lane 0 wrote into g itself
+          std::memcpy(g + begin, lanes_[0].params[k][i]->grad.data() + begin,
+                      (end - begin) * sizeof(float));
         for (int j = 1; j < lanes; ++j) {
           const float* add = lanes_[j].params[k][i]->grad.data();
           for (int64_t e = begin; e < end; ++e) g[e] += add[e];

@@ -98,6 +98,10 @@ class Layer {
   virtual bool computes_bfloat16() const { return false; }
   // Needs a random stream (dropout); the network provides a seed per batch.
   virtual void set_seed(uint64_t) {}
+  // For a lane's copy of `owner` (lanes.cpp): read owner's parameter values
+  // instead of its own, and with `gradients` write its gradients into
+  // owner's too. False: the layer cannot (the lane then copies the values).
+  virtual bool use_params_of(Layer& /*owner*/, bool /*gradients*/) { return false; }
   // BatchNormalization runs in inference mode when its layer is frozen, as
   // in Keras; other layers ignore freezing in their forward pass.
   virtual bool frozen_means_inference() const { return false; }

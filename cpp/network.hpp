@@ -171,6 +171,7 @@ class Network {
   struct Lane {
     std::vector<LayerPtr> layers;             // per node
     std::vector<std::vector<Param*>> params;  // per node, as layer->params()
+    std::vector<bool> shares_params;          // per node: Layer::use_params_of
   };
   bool runs_on_lanes();
   int lanes_for(int64_t m, int suggested);

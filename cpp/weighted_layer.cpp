@@ -83,12 +83,26 @@ const dnnl::memory& WeightedLayer::source(const float* src, bool again) {
   return again ? src_bf16_.of(src) : src_bf16_.convert(src);
 }
 
+// Only for float32 layers: a bf16 layer's WeightsLayout may write the
+// owner's Param::bf16, which two lanes must not do at once (lanes.cpp keeps
+// bf16 networks on the team anyway).
+bool WeightedLayer::use_params_of(Layer& owner, bool gradients) {
+  auto* o = dynamic_cast<WeightedLayer*>(&owner);
+  if (!o || o == this || o->kind() != kind() || !o->kernel_ || !kernel_ ||
+      o->kernel_->shape != kernel_->shape || bool(o->bias_) != bool(bias_) || want_bf16_ ||
+      o->want_bf16_)
+    return false;
+  values_from_ = o;
+  grads_to_ = gradients ? o : nullptr;
+  return true;
+}
+
 void WeightedLayer::forward(const Sources& src, float* dst, const ForwardMode& mode) {
   const bool separate = separate_activation();
   float* out = separate && act_.needs_input() && mode.for_backward ? pre_.data() : dst;
   bind(dst_m_, out);
-  if (bias_) bind(bias_m_, bias_->value.data());
-  run_forward(source(src[0], /*again=*/false), fwd_weights_.values(*kernel_),
+  if (bias_) bind(bias_m_, bias_values());
+  run_forward(source(src[0], /*again=*/false), fwd_weights_.values(kernel_values()),
               bias_ ? &bias_m_ : nullptr, dst_m_);
   if (separate) act_.forward(out, dst);
 }
@@ -113,14 +127,14 @@ void WeightedLayer::backward(const Sources& src, const float* dst, const float* 
       bind(diff_dst_m_, diff_pre);
     }
   }
-  if (bias_) bind(diff_bias_m_, bias_->grad.data());
+  if (bias_) bind(diff_bias_m_, bias_grad());
   run_backward_weights(source(src[0], /*again=*/true), *diff_dst_m,
-                       diff_weights_.target(*kernel_), bias_ ? &diff_bias_m_ : nullptr);
-  diff_weights_.finish(*kernel_);
+                       diff_weights_.target(kernel_grad()), bias_ ? &diff_bias_m_ : nullptr);
+  diff_weights_.finish(kernel_grad());
   if (diff_src[0]) {
     bind(diff_src_m_, diff_src[0]);
     WeightsLayout& w = bwd_data_shares_weights_ ? fwd_weights_ : bwd_data_weights_;
-    run_backward_data(*diff_dst_m, w.values(*kernel_), diff_src_m_);
+    run_backward_data(*diff_dst_m, w.values(kernel_values()), diff_src_m_);
   }
 }
 

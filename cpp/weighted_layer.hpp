@@ -35,6 +35,7 @@ class WeightedLayer : public Layer {
     }
   }
   bool computes_bfloat16() const override { return bf16_; }
+  bool use_params_of(Layer& owner, bool gradients) override;
 
  protected:
   // Reads Keras's `activation` and `use_bias`.
@@ -109,6 +110,15 @@ class WeightedLayer : public Layer {
   // The primitives' view of the input: the f32 tensor itself, or its bf16
   // copy (made in forward, reused by backward when `again`).
   const dnnl::memory& source(const float* src, bool again);
+
+  // Whose parameters this layer reads and whose gradients it writes: its
+  // own, or a lane's owner's (use_params_of).
+  Param& kernel_values() { return values_from_ ? *values_from_->kernel_ : *kernel_; }
+  const float* bias_values() { return (values_from_ ? *values_from_->bias_ : *bias_).value.data(); }
+  Param& kernel_grad() { return grads_to_ ? *grads_to_->kernel_ : *kernel_; }
+  float* bias_grad() { return (grads_to_ ? *grads_to_->bias_ : *bias_).grad.data(); }
+  WeightedLayer* values_from_ = nullptr;
+  WeightedLayer* grads_to_ = nullptr;
 
   dnnl::primitive fwd_, bwd_data_, bwd_weights_;
   WeightsLayout fwd_weights_, bwd_data_weights_;
