@@ -46,6 +46,8 @@ namespace {
 std::atomic<int> g_forced_lanes{0};
 std::atomic<int64_t> g_lane_steps{0};
 
+constexpr double kShortestLaneStep = 5e-3;  // seconds; see lanes_for
+
 // Layers whose output row i depends only on input row i (and, in backward,
 // whose gradients are sums over rows).
 const std::set<std::string>& row_independent_kinds() {
@@ -105,6 +107,11 @@ int Network::lanes_for(int64_t m, int suggested) {
   const int lanes = forced > 0 ? forced : suggested;
   // A lane needs rows to be worth a thread (a last, short batch runs as one team).
   if (lanes < 2 || m < 4 * int64_t(lanes) || !runs_on_lanes()) return 1;
+  // A step that takes less than a few scheduler slices (~3 ms each with
+  // four threads on two cores) loses more to one lane waiting out a slice
+  // than lanes win: seed 002's MLP (0.25 ms steps) beside the NumPy loop ran
+  // 0.50-0.66 s per epoch on lanes, 0.39-0.55 s on a team of one.
+  if (forced <= 0 && step_floor_seconds_ < kShortestLaneStep) return 1;
   // Under mixed_bfloat16 a lane's one-thread bf16 kernels and its own bf16
   // copy of the weights cost more than lanes win: seed 000 beside a 2-thread
   // NumPy loop ran 2.0-2.2 s per 6 000 images on lanes, 1.6-1.9 s on a team

@@ -232,6 +232,11 @@ class Network {
   int num_slots_ = 0;
   std::vector<Lane> lanes_;  // made on first use, dropped when the graph or compile changes
   int splittable_ = -1;      // runs_on_lanes(), -1 until asked
+  // The shortest training step of the last kStepWindow (lanes_for): a
+  // minimum, because a step the scheduler preempted takes a slice longer.
+  static constexpr int kStepWindow = 16;
+  double step_floor_seconds_ = 0, window_min_seconds_ = 1e30;
+  int window_steps_ = 0;
 };
 
 }  // namespace fmnistcpp

@@ -9,6 +9,7 @@
 #include "thread_team.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <numeric>
 #include <stdexcept>
@@ -125,6 +126,7 @@ void Network::train_step(const PassData& data, const int64_t* rows, int64_t m, u
                          EpochLogs& logs, int lanes) {
   {
     EngineLock lock(engine_mutex());
+    const auto started = std::chrono::steady_clock::now();
     if (!planned_ || planned_input_grads_) plan_backward(false);
     reserve_batch(m, true);
     load_inputs(data.x, 0, m, rows);
@@ -144,6 +146,14 @@ void Network::train_step(const PassData& data, const int64_t* rows, int64_t m, u
     optimizer_->step();
     for (Param* p : trainable_) apply_constraint(*p);  // as Keras, after the step
     read_metrics(logs);
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    window_min_seconds_ = std::min(window_min_seconds_, took);
+    if (++window_steps_ == kStepWindow) {
+      step_floor_seconds_ = window_min_seconds_;
+      window_min_seconds_ = 1e30;
+      window_steps_ = 0;
+    }
   }
   logs.samples += m;
   logs.batches += 1;

@@ -187,18 +187,23 @@ import numpy as np, fmnistcpp as keras
 from fmnistcpp import layers, _core
 keras.utils.set_num_threads(2)
 rng = np.random.default_rng(0)
-x = rng.random((4000, 28, 28), dtype=np.float32)
-y = rng.integers(0, 10, 4000)
-m = keras.Sequential([keras.Input((28, 28)), layers.Flatten(),
-                      layers.Dense(256, activation="relu"), layers.Dense(10, activation="softmax")])
+x = rng.random((2000, 28, 28, 1), dtype=np.float32)
+y = rng.integers(0, 10, 2000)
+if {cnn}:   # steps of tens of ms on one thread: worth lanes
+    body = [layers.Conv2D(32, 3, activation="relu"), layers.Conv2D(32, 3, activation="relu"),
+            layers.Flatten(), layers.Dense(10, activation="softmax")]
+else:       # sub-millisecond steps: a lane waiting out a scheduler slice costs more
+    body = [layers.Flatten(), layers.Dense(64, activation="relu"),
+            layers.Dense(10, activation="softmax")]
+m = keras.Sequential([keras.Input((28, 28, 1))] + body)
 m.compile("adam", "sparse_categorical_crossentropy")
 # busy processes in our own session: the scheduler shares per thread there
 hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range({hogs})]
 try:
     time.sleep(0.5)
     t0 = time.perf_counter()
-    while time.perf_counter() - t0 < 3.0:
-        m.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    while time.perf_counter() - t0 < 4.0:
+        m.fit(x, y, batch_size=64, epochs=1, verbose=0)
 finally:
     for h in hogs: h.kill()
 print(json.dumps(_core.thread_team_state()))
@@ -208,9 +213,13 @@ print(json.dumps(_core.thread_team_state()))
 @pytest.mark.skipif(not 2 <= len(os.sched_getaffinity(0)) <= 3,
                     reason="a team of one falls short of a core beside as many busy threads "
                            "as cores only on 2-3 cores (n/(n+1) < 0.8)")
-def test_busy_processes_in_our_session_turn_lanes_on():
-    state = json.loads(run_isolated(BUSY.format(hogs=len(os.sched_getaffinity(0))),
+@pytest.mark.parametrize("cnn", [True, False], ids=["long-steps", "short-steps"])
+def test_busy_processes_in_our_session_turn_lanes_on_for_long_steps(cnn):
+    state = json.loads(run_isolated(BUSY.format(hogs=len(os.sched_getaffinity(0)), cnn=cnn),
                                     timeout=240).splitlines()[-1])
     assert state["last_team_size"] == 1
-    assert state["lanes_wanted"] is True
-    assert state["lane_steps"] > 0
+    assert state["lanes_wanted"] is True  # the team of one was short of a core either way
+    if cnn:
+        assert state["lane_steps"] > 0
+    else:
+        assert state["lane_steps"] == 0
