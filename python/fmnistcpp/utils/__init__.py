@@ -102,9 +102,13 @@ def set_adaptive_threads(enabled):
 
     A team that waits at every parallel region for a descheduled thread is
     many times slower than one thread on a busy machine (docs/PERFORMANCE.md,
-    "Threads under load"). Results can differ in the last bits between team
-    sizes, so a run that must repeat bit for bit on a machine whose load
-    changes sets this to False."""
+    "Threads under load"). Where the cores are shared per thread (a busy
+    process in the same session) and one thread gets clearly less than a
+    core, training instead runs each thread on its own rows of the batch
+    ("lanes", same section, second pass). Results can differ in the last
+    bits between team sizes and lanes, and dropout masks differ on lanes,
+    so a run that must repeat bit for bit on a machine whose load changes
+    sets this to False."""
     from .. import _core
 
     if not isinstance(enabled, (bool, int)) or isinstance(enabled, float):
