@@ -236,3 +236,20 @@ def test_profile_end_to_end_accounts_for_the_step():
     assert 0 < result["primitives_ms"] < result["wall_ms"]
     table = profile_layers.render(result, peak_gflops=100.0)
     assert "mb32ic784oc128" in table and "outside oneDNN" in table
+
+
+# --- lanes_under_load: the busy-neighbour cases ---------------------------------------------
+
+
+def test_lanes_under_load_runs_its_cases():
+    """Idle and beside the neighbour in its own session, on a tiny run: each
+    case prints its epochs and lane steps (a run with lanes forced off must
+    report none)."""
+    cmd = [sys.executable, os.path.join(BENCH, "lanes_under_load.py"), "--model", "seed002-mlp",
+           "--n-train", "640", "--epochs", "2", "--cases", "idle", "same-off"]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    rows = [line for line in res.stdout.splitlines() if line.startswith("round 0")]
+    assert len(rows) == 2
+    assert "idle, team" in rows[0] and "neighbour" not in rows[0]
+    assert "lanes off" in rows[1] and "lane steps 0" in rows[1] and "GFLOP/s" in rows[1]
