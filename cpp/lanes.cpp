@@ -267,16 +267,12 @@ void Network::forward_backward_on_lanes(int lanes, int64_t m, uint64_t seed, Epo
   // losses() wrote each output's gradient for the whole batch, row after
   // row: move each lane's rows to where the lane reads them (lane_backward).
   // From the last lane down, so no rows are overwritten before they move.
-  std::set<int> loss_slots;
-  for (int step : loss_step_)
-    if (step >= 0)
-      loss_slots.insert(plan_[step].add_into[0] != -1 ? plan_[step].add_into[0]
-                                                      : plan_[step].write_slot[0]);
+  std::set<int> moved;  // two targets on one output share one slot
   for (size_t ti = 0; ti < targets_.size(); ++ti) {
     if (loss_step_[ti] < 0) continue;
     const GradStep& step = plan_[loss_step_[ti]];
     const int s = step.add_into[0] != -1 ? step.add_into[0] : step.write_slot[0];
-    if (!loss_slots.erase(s)) continue;  // two targets on one output: one slot
+    if (!moved.insert(s).second) continue;
     const int64_t k = shape_size(output_shape(targets_[ti].output));
     float* base = slots_.at(s).data();
     for (int l = lanes - 1; l >= 1; --l)
