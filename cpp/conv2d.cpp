@@ -1,6 +1,7 @@
 #include "conv2d.hpp"
 
 #include "layer_registry.hpp"
+#include "onednn_workarounds.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -167,9 +168,11 @@ void ConvBase::prepare(int64_t batch) {
   auto bwd_data = dnnl::convolution_backward_data::primitive_desc(
       eng, algorithm::convolution_direct, src_md, w_c, diff_dst_c, strides, dilation, pad_l_,
       pad_r_, fwd);
+  const bool plain_gradient = needs_plain_weight_gradient(ksize_, strides_, channels_first_);
   auto bwd_weights = dnnl::convolution_backward_weights::primitive_desc(
-      eng, algorithm::convolution_direct, src_c, any_md(w_dims), b_md, diff_dst_c, strides,
-      dilation, pad_l_, pad_r_, fwd);
+      eng, algorithm::convolution_direct, src_c, plain_gradient ? keras_w_md : any_md(w_dims),
+      b_md, diff_dst_c, strides, dilation, pad_l_, pad_r_, fwd);
+  if (plain_gradient) check_not_broken_1x1(bwd_weights, kind());
   adopt(fwd, bwd_data, bwd_weights, keras_w_md, batch);
 }
 
