@@ -16,6 +16,13 @@ Helpers (importable as `from conftest import ...` and also as fixtures):
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow turns its oneDNN kernels on by itself only on CPUs with AVX-512
+# or AMX; on an AVX2 CPU (AMD Zen 2, say) its Eigen kernels refuse
+# channels_first convolutions and dilated Conv2DTranspose ("only supports
+# NHWC", "do not yet support dilation rates larger than 1"), so the reference
+# would vanish on such a CI machine. With oneDNN on, Keras computes every case
+# on every x86 CPU, as the benchmarks already run it.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

@@ -13,7 +13,13 @@ and no more: the bound used is Keras's own bf16-vs-float32 gap (measured in
 the test, on the same inputs) plus a margin of one half, and an absolute
 cap derived from the 8-bit mantissa (below). A float32 implementation
 passing for bf16 is caught by requiring fmnistcpp's bf16 output to differ
-from its float32 output by more than float32 round-off could."""
+from its float32 output by more than float32 round-off could.
+
+On a CPU with neither AMX nor AVX512-BF16 (an AVX2 Zen 2, say) the same
+tests run: there mixed_bfloat16 computes float32 by design (with a warning),
+so where a test asks that bf16 moved the result, it asks instead that the
+result is float32's bit for bit, and the bounds against Keras's own
+mixed_bfloat16 hold as they must (float32 is inside Keras's bf16 gap)."""
 
 import contextlib
 
@@ -22,8 +28,7 @@ import pytest
 
 from fmnistcpp import _core
 
-pytestmark = pytest.mark.skipif(not _core.bf16_supported(),
-                                reason="the CPU has no bf16 kernels (AMX / AVX512-BF16)")
+BF16 = _core.bf16_supported()  # else mixed_bfloat16 is the float32 engine (dtype_policies.py)
 
 # Probabilities: 5 weighted layers, each with inputs and weights rounded
 # (2 x 2^-9 relative per product, random in sign, so the sums stay within
@@ -87,7 +92,10 @@ def test_forward_matches_keras_mixed_bfloat16(keras, fmnistcpp, small_data, trai
     keras_gap = np.abs(p["k16"] - p["k32"])  # what bf16 does to Keras's own output
     ours = np.abs(p["f16"] - p["k16"])
     assert np.abs(p["f32"] - p["k32"]).max() < FLOAT32_NOISE  # the float32 baseline agrees
-    assert np.abs(p["f16"] - p["f32"]).max() > 10 * FLOAT32_NOISE  # bf16 really ran
+    if BF16:
+        assert np.abs(p["f16"] - p["f32"]).max() > 10 * FLOAT32_NOISE  # bf16 really ran
+    else:
+        np.testing.assert_array_equal(p["f16"], p["f32"])
     assert ours.max() <= min(1.5 * keras_gap.max(), PROB_CAP)
     assert ours.mean() <= 1.5 * keras_gap.mean()
     # the class chosen: bf16 flips only near-ties (top two probabilities
@@ -119,7 +127,10 @@ def test_short_training_matches_keras_mixed_bfloat16(keras, fmnistcpp, small_dat
     k32, f32 = losses["kfloat32"], losses["ffloat32"]
     k16, f16 = losses["kmixed_bfloat16"], losses["fmixed_bfloat16"]
     np.testing.assert_allclose(f32, k32, atol=1e-4)  # float32 parity, as the brief's bound
-    assert np.abs(f16 - f32).max() > 1e-5  # bf16 changed the training
+    if BF16:
+        assert np.abs(f16 - f32).max() > 1e-5  # bf16 changed the training
+    else:
+        np.testing.assert_array_equal(f16, f32)
     bound = np.maximum(1.5 * np.abs(k16 - k32), 0.01 * k16)
     assert np.all(np.abs(f16 - k16) <= bound), (f16, k16, k32)
 
@@ -141,8 +152,11 @@ def test_float32_policy_is_the_untouched_float32_engine(fmnistcpp, small_data, t
     for layer in switched.layers:
         layer.dtype_policy = "mixed_bfloat16"
     moved = switched.predict(xt, verbose=0)
-    assert np.abs(moved - want).max() > 10 * FLOAT32_NOISE  # the setter reached the engine
-    assert any(l._core.computes_bfloat16 for l in switched.layers if l._core is not None)
+    if BF16:
+        assert np.abs(moved - want).max() > 10 * FLOAT32_NOISE  # the setter reached the engine
+    else:
+        np.testing.assert_array_equal(moved, want)
+    assert any(l._core.computes_bfloat16 for l in switched.layers if l._core is not None) == BF16
     for layer in switched.layers:
         layer.dtype_policy = "float32"
     np.testing.assert_array_equal(switched.predict(xt, verbose=0), want)
@@ -187,7 +201,8 @@ def test_bf16_dense_variants_track_float32(fmnistcpp, use_bias, activation):
     """Dense's bf16 path (matmul, its own bias gradient, activation fused,
     separate or none, with and without a bias) against the same model in
     float32 from the same weights: predictions apart by more than float32
-    round-off and within PROB_CAP, any batch size giving the same rows, and
+    round-off and within PROB_CAP, any batch size giving the same rows (bf16's
+    matmul; float32's to round-off), and
     two epochs of Adam landing within 1% of float32's losses (a mean over 37
     samples of values rounded to 8 bits; measured at most 0.3%)."""
     rng = np.random.default_rng(0)
@@ -206,13 +221,18 @@ def test_bf16_dense_variants_track_float32(fmnistcpp, use_bias, activation):
         else:
             model.set_weights(weights)
         p7, p1 = model.predict(x, batch_size=7, verbose=0), model.predict(x[:1], verbose=0)
-        np.testing.assert_array_equal(p7[:1], p1)
+        if policy == "mixed_bfloat16" and BF16:
+            np.testing.assert_array_equal(p7[:1], p1)
+        else:  # float32's AVX2 sgemm blocks rows by the batch: round-off (~1e-7) may move
+            np.testing.assert_allclose(p7[:1], p1, rtol=1e-6, atol=1e-7)
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
         loss = model.fit(x, y, batch_size=8, epochs=2, verbose=0).history["loss"]
         results[policy] = (p7, np.array(loss))
     gap = np.abs(results["mixed_bfloat16"][0] - results["float32"][0]).max()
-    assert 10 * FLOAT32_NOISE < gap < PROB_CAP
+    assert (10 * FLOAT32_NOISE < gap < PROB_CAP) if BF16 else gap == 0
     np.testing.assert_allclose(results["mixed_bfloat16"][1], results["float32"][1], rtol=0.01)
+
+
 def test_bf16_gradients_match_keras(keras, fmnistcpp, small_data, trained_weights):
     """Every weight's gradient (kernels and biases) under mixed_bfloat16
     against tf.GradientTape on Keras's float32 model, same weights and batch,
@@ -246,4 +266,5 @@ def test_bf16_gradients_match_keras(keras, fmnistcpp, small_data, trained_weight
         norm, ours, keras_gap = np.linalg.norm(k), np.linalg.norm(f - k), np.linalg.norm(k16_i - k)
         assert ours <= min(1.5 * keras_gap, 0.1 * norm), (i, ours / norm, keras_gap / norm)
         moved.append(ours / norm)
-    assert max(moved) > 1e-4  # bf16 really ran (float32 agrees to ~1e-6)
+    # bf16 really ran, or (no bf16 kernels) float32 did, agreeing to ~1e-6
+    assert max(moved) > 1e-4 if BF16 else max(moved) < 1e-4
