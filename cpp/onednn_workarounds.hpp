@@ -3,9 +3,8 @@
 // primitives, with the evidence and a check that the workaround still holds.
 #pragma once
 
-#include "dnnl_context.hpp"
-
 #include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -26,8 +25,10 @@ namespace fmnistcpp {
 // convolution is the layer's output gradient: the same rule on its layout.
 inline bool needs_plain_weight_gradient(const std::vector<int64_t>& kernel,
                                         const std::vector<int64_t>& strides, bool channels_first) {
-  const bool one_by_one = std::all_of(kernel.begin(), kernel.end(), [](int64_t k) { return k == 1; });
-  const bool strided = std::any_of(strides.begin(), strides.end(), [](int64_t s) { return s > 1; });
+  const bool one_by_one =
+      std::all_of(kernel.begin(), kernel.end(), [](int64_t k) { return k == 1; });
+  const bool strided =
+      std::any_of(strides.begin(), strides.end(), [](int64_t s) { return s > 1; });
   return one_by_one && strided && !channels_first;
 }
 
