@@ -1,8 +1,11 @@
 // Seed 000's inner convolutions (and seed 001's second) timed in each
 // activation layout: channels-last (nhwc, Keras's layout, what fmnistcpp
-// uses), oneDNN's own choice (format_tag::any) and blocked nChw16c, plus a
-// Winograd attempt. Forward, backward-data and backward-weights, batch
-// given on the command line (default 100), median of 10 executions.
+// uses), oneDNN's own choice (format_tag::any) and blocked nChw16c and
+// nChw8c (AVX2's block), plus a Winograd attempt. Forward, backward-data and
+// backward-weights, batch given on the command line (default 100), median of
+// 10 executions. For channels-last also the backward-weights pass on copies
+// of its source and diff_dst in nChw8c, the copies' reorders included (what
+// fmnistcpp's convolutions do on AVX2 CPUs, cpp/conv2d.cpp).
 // Results and the reasoning: docs/PERFORMANCE.md.
 //
 // Build and run against the oneDNN that fmnistcpp builds with
@@ -44,7 +47,11 @@ memory mk(const memory::desc& md) {
   return m;
 }
 const char* layout_name(tag t) {
-  return t == tag::nhwc ? "nhwc" : t == tag::any ? "any" : t == tag::nChw16c ? "nChw16c" : "?";
+  return t == tag::nhwc      ? "nhwc"
+         : t == tag::any     ? "any"
+         : t == tag::nChw16c ? "nChw16c"
+         : t == tag::nChw8c  ? "nChw8c"
+                             : "?";
 }
 void run(int N, int IC, int OC, int H, tag t, algorithm alg, bool relu_fused) {
   int OH = H - 2;
@@ -70,6 +77,18 @@ void run(int N, int IC, int OC, int H, tag t, algorithm alg, bool relu_fused) {
     printf("ic%d oc%d h%d %s %s: fwd %.2fms %.0fGF (%s)  bwd_d %.2fms %.0fGF (%s)  bwd_w %.2fms %.0fGF (%s)\n", IC, OC, H, layout_name(t),
       alg == algorithm::convolution_winograd ? "winograd" : "direct",
       tf*1e3, fl/tf/1e9, fpd.impl_info_str(), td*1e3, fl/td/1e9, dpd.impl_info_str(), tw*1e3, fl/tw/1e9, wpd.impl_info_str());
+    if (t == tag::nhwc && alg == algorithm::convolution_direct) {
+      auto bsrc_md = memory::desc(src_d, dt::f32, tag::nChw8c), bdst_md = memory::desc(dst_d, dt::f32, tag::nChw8c);
+      auto bpd = convolution_backward_weights::primitive_desc(eng, alg, bsrc_md, w_md, b_md, bdst_md, {1,1}, {0,0}, {0,0}, fpd);
+      auto bsrc = mk(bpd.src_desc()), bddst = mk(bpd.diff_dst_desc()), bdw = mk(bpd.diff_weights_desc());
+      convolution_backward_weights bw(bpd);
+      reorder rs(srcw, bsrc), rd(ddstw, bddst);
+      std::unordered_map<int, memory> ba{{DNNL_ARG_SRC, bsrc}, {DNNL_ARG_DIFF_DST, bddst}, {DNNL_ARG_DIFF_WEIGHTS, bdw}, {DNNL_ARG_DIFF_BIAS, db}};
+      std::unordered_map<int, memory> ra{{DNNL_ARG_FROM, srcw}, {DNNL_ARG_TO, bsrc}}, rda{{DNNL_ARG_FROM, ddstw}, {DNNL_ARG_TO, bddst}};
+      double trs = timeit(rs, ra, reps), trd = timeit(rd, rda, reps), tb = timeit(bw, ba, reps);
+      printf("ic%d oc%d h%d nhwc, bwd_w on nChw8c copies: reorders %.2f+%.2fms, bwd_w %.2fms (%s), total %.2fms %.0fGF\n",
+             IC, OC, H, trs*1e3, trd*1e3, tb*1e3, bpd.impl_info_str(), (trs+trd+tb)*1e3, fl/(trs+trd+tb)/1e9);
+    }
   } catch (dnnl::error& e) { printf("ic%d oc%d %s %s: unsupported (%s)\n", IC, OC, layout_name(t),
                                    alg == algorithm::convolution_winograd ? "winograd" : "direct", e.what()); }
 }
@@ -77,11 +96,12 @@ int main(int argc, char** argv) {
   setvbuf(stdout, nullptr, _IONBF, 0);
   int N = argc > 1 ? atoi(argv[1]) : 100;
   for (int rep = 0; rep < 1; ++rep)
-  for (auto t : {tag::nhwc, tag::any, tag::nChw16c}) {
+  for (auto t : {tag::nhwc, tag::any, tag::nChw16c, tag::nChw8c}) {
     run(N, 8, 24, 26, t, algorithm::convolution_direct, true);
     run(N, 24, 48, 24, t, algorithm::convolution_direct, true);
   }
   run(N, 24, 48, 24, tag::nhwc, algorithm::convolution_winograd, false);
   run(N, 32, 48, 24, tag::nChw16c, algorithm::convolution_winograd, false);
   run(N, 32, 64, 26, tag::nhwc, algorithm::convolution_direct, true);
+  run(N, 64, 64, 12, tag::nhwc, algorithm::convolution_direct, true);
 }

@@ -2,9 +2,11 @@
 
 #include "layer_registry.hpp"
 #include "onednn_workarounds.hpp"
+#include "precision.hpp"
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 
 namespace fmnistcpp {
 
@@ -145,6 +147,27 @@ Shape ConvBase::infer_conv(const Shape& in, int64_t out_channels, int64_t groups
   return keras_shape(out_hwc_[0], out_hwc_[1], out_channels);
 }
 
+// On an AVX2 CPU (no AVX-512) oneDNN 3.2's backward-weights kernel for a
+// KxK convolution (jit:avx2) is faster on its blocked nChw8c layout than on
+// channels-last, the copies of the source and diff_dst into that layout
+// included: on a Zen 3, batch 100, 2 threads, 8->24 channels at 26x26
+// 4.4 -> 3.7 and 7.1 -> 4.4 ms in two runs, 24->48 at 24x24 21.1 -> 14.2 and
+// 20.4 -> 18.5, 32->64 at 26x26 43 -> 35 and 34.9 -> 33.5, 64->64 at 12x12
+// 14.0 -> 9.0 and 10.3 -> 8.8 (benchmarks/conv_layouts.cpp). Forward and
+// backward-data stay channels-last, where they are as fast or faster. Only
+// where the channels fill whole blocks of 8 (else the copies are padded) and
+// not for 1x1 kernels (their jit_1x1 kernel, not measured; see
+// onednn_workarounds.hpp); AVX-512 kernels block by 16, which pads 8 and 24
+// channels, and are faster on channels-last (docs/PERFORMANCE.md).
+static bool weight_gradient_prefers_blocked(const std::vector<int64_t>& kernel, int64_t in,
+                                            int64_t out, int64_t groups, bool channels_first) {
+  static const bool avx2_class = cpu_isa_name().rfind("avx2", 0) == 0;
+  const bool one_by_one =
+      std::all_of(kernel.begin(), kernel.end(), [](int64_t k) { return k == 1; });
+  return avx2_class && !channels_first && groups == 1 && in % 8 == 0 && out % 8 == 0 &&
+         !one_by_one;
+}
+
 void ConvBase::prepare(int64_t batch) {
   if (batch == batch_) return;
   batch_ = batch;
@@ -173,6 +196,19 @@ void ConvBase::prepare(int64_t batch) {
       eng, algorithm::convolution_direct, src_c, plain_gradient ? keras_w_md : any_md(w_dims),
       b_md, diff_dst_c, strides, dilation, pad_l_, pad_r_, fwd);
   if (plain_gradient) check_not_broken_1x1(bwd_weights, kind());
+  if (compute_type() == DataType::f32 &&
+      weight_gradient_prefers_blocked(ksize_, in_channels_, out_channels_, groups_,
+                                      channels_first_)) {
+    auto blocked = [](const dnnl::memory::desc& md) {
+      return dnnl::memory::desc(md.get_dims(), DataType::f32, Tag::nChw8c);
+    };
+    auto blocked_weights = dnnl::convolution_backward_weights::primitive_desc(
+        eng, algorithm::convolution_direct, blocked(src_md), any_md(w_dims), b_md,
+        blocked(dst_md), strides, dilation, pad_l_, pad_r_, fwd);
+    // oneDNN's reference kernel would be far slower than the copies save
+    if (std::string(blocked_weights.impl_info_str()).rfind("ref", 0) != 0)
+      bwd_weights = blocked_weights;
+  }
   adopt(fwd, bwd_data, bwd_weights, keras_w_md, batch);
 }
 

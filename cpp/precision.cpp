@@ -45,19 +45,19 @@ dnnl::memory::desc with_type(const dnnl::memory::desc& md, DataType type) {
   return dnnl::memory::desc(md.get_dims(), type, md.get_strides());
 }
 
-void Bf16Copy::prepare(const dnnl::memory::desc& f32_md, const dnnl::memory::desc& bf16_md) {
+void ReorderedCopy::prepare(const dnnl::memory::desc& f32_md, const dnnl::memory::desc& copy_md) {
   f32_m_ = unbound_memory(f32_md);
-  bf16_m_ = unbound_memory(bf16_md);
-  bind(bf16_m_, buffer_.reserve((bf16_md.get_size() + sizeof(float) - 1) / sizeof(float)));
-  reorder_ = dnnl::reorder(f32_m_, bf16_m_);
+  copy_m_ = unbound_memory(copy_md);
+  bind(copy_m_, buffer_.reserve((copy_md.get_size() + sizeof(float) - 1) / sizeof(float)));
+  reorder_ = dnnl::reorder(f32_m_, copy_m_);
   source_ = nullptr;
 }
 
-const dnnl::memory& Bf16Copy::convert(const float* p) {
+const dnnl::memory& ReorderedCopy::convert(const float* p) {
   bind(f32_m_, p);
-  reorder_.execute(cpu_stream(), f32_m_, bf16_m_);
+  reorder_.execute(cpu_stream(), f32_m_, copy_m_);
   source_ = p;
-  return bf16_m_;
+  return copy_m_;
 }
 
 FMNISTCPP_ISA_CLONES
@@ -66,12 +66,12 @@ static void relu_backward_bf16(const float* y, const float* dy, uint16_t* out, i
   for (int64_t i = begin; i < end; ++i) out[i] = bf16_bits(y[i] > 0.f ? dy[i] : 0.f);
 }
 
-const dnnl::memory& Bf16Copy::relu_backward(const float* y, const float* dy) {
-  const int64_t n = static_cast<int64_t>(bf16_m_.get_desc().get_size() / sizeof(uint16_t));
-  auto* out = static_cast<uint16_t*>(bf16_m_.get_data_handle());
+const dnnl::memory& ReorderedCopy::relu_backward(const float* y, const float* dy) {
+  const int64_t n = static_cast<int64_t>(copy_m_.get_desc().get_size() / sizeof(uint16_t));
+  auto* out = static_cast<uint16_t*>(copy_m_.get_data_handle());
   parallel_ranges(n, 1 << 14, [&](int64_t b, int64_t e) { relu_backward_bf16(y, dy, out, b, e); });
   source_ = nullptr;
-  return bf16_m_;
+  return copy_m_;
 }
 
 }  // namespace fmnistcpp

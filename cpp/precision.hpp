@@ -40,23 +40,26 @@ inline uint16_t bf16_bits(float f) {
 // md with another data type, dims and layout kept (format_tag::any stays any).
 dnnl::memory::desc with_type(const dnnl::memory::desc& md, DataType type);
 
-// A float32 tensor's bf16 copy in a buffer of its own, by a reorder built
-// once per shape (prepare) and run per batch (convert).
-class Bf16Copy {
+// A float32 activation's copy in the data type or layout a primitive reads
+// (bf16 under mixed_bfloat16; a blocked layout for the AVX2 backward-weights
+// kernels, conv2d.cpp), in a buffer of its own, by a reorder built once per
+// shape (prepare) and run per batch (convert).
+class ReorderedCopy {
  public:
-  void prepare(const dnnl::memory::desc& f32_md, const dnnl::memory::desc& bf16_md);
+  void prepare(const dnnl::memory::desc& f32_md, const dnnl::memory::desc& copy_md);
   const dnnl::memory& convert(const float* p);
   // The copy made by the last convert(p) when p is the same tensor (the
   // forward pass's input, read again by backward), else a new one.
-  const dnnl::memory& of(const float* p) { return p == source_ ? bf16_m_ : convert(p); }
+  const dnnl::memory& of(const float* p) { return p == source_ ? copy_m_ : convert(p); }
   void forget() { source_ = nullptr; }
   // The bf16 copy of ReLU's input gradient (dy where y > 0, else 0), from
   // the ReLU's output y and output gradient dy, in one pass. For a plain
-  // (dense) layout, which the activations between layers always have.
+  // (dense) layout, which the activations between layers always have; only
+  // for a bf16 copy in that layout.
   const dnnl::memory& relu_backward(const float* y, const float* dy);
 
  private:
-  dnnl::memory f32_m_, bf16_m_;
+  dnnl::memory f32_m_, copy_m_;
   dnnl::reorder reorder_;
   AlignedBuffer buffer_;
   const float* source_ = nullptr;

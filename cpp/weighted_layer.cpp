@@ -1,5 +1,7 @@
 #include "weighted_layer.hpp"
 
+#include <stdexcept>
+
 namespace fmnistcpp {
 
 void WeightedLayer::make_params(std::vector<int64_t> kernel_shape, int64_t units) {
@@ -24,6 +26,13 @@ void WeightedLayer::adopt(const Passes& passes, const dnnl::memory::desc& keras_
   if (bf16_) {
     src_bf16_.prepare(passes.src_f32, passes.src);
     diff_dst_bf16_.prepare(passes.dst, passes.diff_dst);
+  }
+  bwd_weights_copies_ = passes.bwd_weights_src != dnnl::memory::desc();
+  if (bwd_weights_copies_) {
+    if (bf16_)  // the bf16 copies above are what every pass reads
+      throw std::logic_error(kind() + ": a bf16 layer's backward-weights pass reads the bf16 copies");
+    src_for_weights_.prepare(passes.src_f32, passes.bwd_weights_src);
+    diff_dst_for_weights_.prepare(passes.dst, passes.bwd_weights_diff_dst);
   }
 }
 
@@ -128,8 +137,12 @@ void WeightedLayer::backward(const Sources& src, const float* dst, const float* 
     }
   }
   if (bias_) bind(diff_bias_m_, bias_grad());
-  run_backward_weights(source(src[0], /*again=*/true), *diff_dst_m,
-                       diff_weights_.target(kernel_grad()), bias_ ? &diff_bias_m_ : nullptr);
+  const dnnl::memory& weights_src =
+      bwd_weights_copies_ ? src_for_weights_.convert(src[0]) : source(src[0], /*again=*/true);
+  const dnnl::memory& weights_diff_dst =
+      bwd_weights_copies_ ? diff_dst_for_weights_.convert(diff_pre) : *diff_dst_m;
+  run_backward_weights(weights_src, weights_diff_dst, diff_weights_.target(kernel_grad()),
+                       bias_ ? &diff_bias_m_ : nullptr);
   diff_weights_.finish(kernel_grad());
   if (diff_src[0]) {
     bind(diff_src_m_, diff_src[0]);

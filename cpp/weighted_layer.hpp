@@ -54,6 +54,10 @@ class WeightedLayer : public Layer {
     // bwd_data reads the forward pass's copy of the weights (the same
     // layout, or run_backward_data views the same bytes another way)
     bool bwd_data_reads_forward_weights;
+    // Where bwd_weights reads the f32 source and diff_dst in another layout
+    // than the other passes: those layouts (a copy is reordered per batch).
+    // Empty: it reads src and diff_dst as they are.
+    dnnl::memory::desc bwd_weights_src = {}, bwd_weights_diff_dst = {};
   };
   void adopt(const Passes& passes, const dnnl::memory::desc& keras_weights_md, int64_t batch);
 
@@ -61,11 +65,14 @@ class WeightedLayer : public Layer {
   template <class FwdPD, class BwdDataPD, class BwdWeightsPD>
   void adopt(const FwdPD& fwd, const BwdDataPD& bwd_data, const BwdWeightsPD& bwd_weights,
              const dnnl::memory::desc& keras_weights_md, int64_t batch) {
+    const bool own_layouts = bwd_weights.src_desc() != fwd.src_desc() ||
+                             bwd_weights.diff_dst_desc() != bwd_data.diff_dst_desc();
     adopt(Passes{dnnl::primitive(fwd), dnnl::primitive(bwd_data), dnnl::primitive(bwd_weights),
                  bwd_data.diff_src_desc(), fwd.src_desc(), fwd.weights_desc(),
                  bwd_data.weights_desc(), fwd.dst_desc(), bwd_data.diff_dst_desc(),
-                 bwd_weights.diff_weights_desc(),
-                 bwd_data.weights_desc() == fwd.weights_desc()},
+                 bwd_weights.diff_weights_desc(), bwd_data.weights_desc() == fwd.weights_desc(),
+                 own_layouts ? bwd_weights.src_desc() : dnnl::memory::desc(),
+                 own_layouts ? bwd_weights.diff_dst_desc() : dnnl::memory::desc()},
           keras_weights_md, batch);
   }
 
@@ -127,7 +134,11 @@ class WeightedLayer : public Layer {
   bool bwd_data_shares_weights_ = false;
   bool want_bf16_ = false;  // the layer's policy computes in bfloat16
   bool bf16_ = false;       // the primitives built last run in bf16
-  Bf16Copy src_bf16_, diff_dst_bf16_;  // bf16 copies of the input and of diff_pre
+  ReorderedCopy src_bf16_, diff_dst_bf16_;  // bf16 copies of the input and of diff_pre
+  // bwd_weights's copies of the input and of diff_pre in its own layouts
+  // (Passes::bwd_weights_src); float32 layers only.
+  bool bwd_weights_copies_ = false;
+  ReorderedCopy src_for_weights_, diff_dst_for_weights_;
   // The activation runs after the primitive: not fused, and not left to the loss.
   bool separate_activation() const {
     return !act_.is_linear() && !act_.fusable() && !emit_logits_;
