@@ -162,10 +162,8 @@ Shape ConvBase::infer_conv(const Shape& in, int64_t out_channels, int64_t groups
 static bool weight_gradient_prefers_blocked(const std::vector<int64_t>& kernel, int64_t in,
                                             int64_t out, int64_t groups, bool channels_first) {
   static const bool avx2_class = cpu_isa_name().rfind("avx2", 0) == 0;
-  const bool one_by_one =
-      std::all_of(kernel.begin(), kernel.end(), [](int64_t k) { return k == 1; });
   return avx2_class && !channels_first && groups == 1 && in % 8 == 0 && out % 8 == 0 &&
-         !one_by_one;
+         !is_one_by_one(kernel);
 }
 
 void ConvBase::prepare(int64_t batch) {

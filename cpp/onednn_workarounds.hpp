@@ -11,6 +11,12 @@
 
 namespace fmnistcpp {
 
+// A kernel of extent 1 on every spatial axis (conv2d.cpp keeps those off its
+// blocked weight-gradient path for the reason below).
+inline bool is_one_by_one(const std::vector<int64_t>& kernel) {
+  return std::all_of(kernel.begin(), kernel.end(), [](int64_t k) { return k == 1; });
+}
+
 // oneDNN's jit_1x1 backward-weights kernels (AVX2, AVX-512, AVX-512 bf16)
 // copy a strided source into a per-thread "reduce to unit stride" workspace;
 // for a channels-last source with fewer channels than their block (8 on
@@ -25,11 +31,9 @@ namespace fmnistcpp {
 // convolution is the layer's output gradient: the same rule on its layout.
 inline bool needs_plain_weight_gradient(const std::vector<int64_t>& kernel,
                                         const std::vector<int64_t>& strides, bool channels_first) {
-  const bool one_by_one =
-      std::all_of(kernel.begin(), kernel.end(), [](int64_t k) { return k == 1; });
   const bool strided =
       std::any_of(strides.begin(), strides.end(), [](int64_t s) { return s > 1; });
-  return one_by_one && strided && !channels_first;
+  return is_one_by_one(kernel) && strided && !channels_first;
 }
 
 // Refuses, with the reason, a backward-weights primitive that is the broken

@@ -219,7 +219,8 @@ EpochLogs Network::fit_epoch(const PassData& data, int64_t batch_size, bool shuf
 // results do not depend on how samples are grouped beyond float32 round-off
 // (AVX2 sgemm blocks rows by the batch; AVX-512 kernels measured bit-equal),
 // nor does the loss beyond its summation order, and larger batches keep
-// oneDNN's kernels busier and pay the per-primitive overhead less often. Progress still counts caller batches.
+// oneDNN's kernels busier and pay the per-primitive overhead less often.
+// Progress still counts caller batches.
 // A chunk grows to 256 rows, but no further than 64 MB of activations, so
 // predict(batch_size=1) on a wide model stays small.
 static int64_t inference_rows(int64_t batch_size, int64_t n, int64_t floats_per_row) {

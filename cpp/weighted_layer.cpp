@@ -30,7 +30,8 @@ void WeightedLayer::adopt(const Passes& passes, const dnnl::memory::desc& keras_
   bwd_weights_copies_ = passes.bwd_weights_src != dnnl::memory::desc();
   if (bwd_weights_copies_) {
     if (bf16_)  // the bf16 copies above are what every pass reads
-      throw std::logic_error(kind() + ": a bf16 layer's backward-weights pass reads the bf16 copies");
+      throw std::logic_error(kind() +
+                             ": a bf16 layer's backward-weights pass reads the bf16 copies");
     src_for_weights_.prepare(passes.src_f32, passes.bwd_weights_src);
     diff_dst_for_weights_.prepare(passes.dst, passes.bwd_weights_diff_dst);
   }
