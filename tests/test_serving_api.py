@@ -258,8 +258,12 @@ def test_concurrent_requests_each_get_their_own_rows(base, ref, test_set):
                                 range(len(x))))
     got = np.array([a[2]["predictions"][0] for a in answers], np.float32)
     assert all(a[0] == 200 for a in answers)
-    # rows may be batched with others: the same float32 round-off bound as above
-    np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
+    # rows may be batched with others, so each is computed in another batch
+    # than the reference's 64: the bound above plus float32 round-off relative
+    # to the value, as oneDNN's AVX2 sgemm blocks rows by the batch and sums
+    # in another order (measured on a Zen 3: 1.9e-6 relative, 1.4e-6 absolute
+    # at p = 0.71; test_data_pipelines.py saw 1.3e-6 relative on a Zen 2)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
 # -- :classify -------------------------------------------------------------------------
