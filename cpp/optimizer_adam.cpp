@@ -52,9 +52,10 @@ void adam_range(float* __restrict w, uint16_t* __restrict w_bf16, float* __restr
 // v * rsqrt(v) and 1 / (sqrt(v) + eps) start from the 14-bit estimates with
 // one Newton step each (within 2 ulp of the exact values, so an update
 // within about 4 ulp of Keras's; checked against NumPy in
-// tests/test_adam_fast_path.py). Where the Newton step is not defined (v = 0, v or the denominator 0, inf or NaN) the
-// estimates are used as they are: they are exact there (rsqrt and rcp of
-// 0 and inf are inf and 0) and NaN stays NaN, as in the exact loop.
+// tests/test_adam_fast_path.py). Where the Newton step is not defined
+// (v = 0, v or the denominator 0, inf or NaN) the estimates are used as
+// they are: they are exact there (rsqrt and rcp of 0 and inf are inf and
+// 0) and NaN stays NaN, as in the exact loop.
 __attribute__((target("avx512f"))) static int64_t adam_range_avx512(
     float* __restrict w, float* __restrict m, float* __restrict v, const float* __restrict g,
     float alpha, float one_minus_b1, float one_minus_b2, float eps, int64_t begin, int64_t end) {
