@@ -10,6 +10,7 @@
 #include "precision.hpp"
 
 #include <cmath>
+#include <limits>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -63,7 +64,7 @@ __attribute__((target("avx512f"))) static int64_t adam_range_avx512(
   const __m512 va = _mm512_set1_ps(alpha), ve = _mm512_set1_ps(eps);
   const __m512 half = _mm512_set1_ps(0.5f), three_halves = _mm512_set1_ps(1.5f);
   const __m512 one = _mm512_set1_ps(1.f), zero = _mm512_setzero_ps();
-  const __m512 big = _mm512_set1_ps(3.4028235e38f);  // FLT_MAX
+  const __m512 big = _mm512_set1_ps(std::numeric_limits<float>::max());
   int64_t i = begin;
   for (; i + 16 <= end; i += 16) {
     const __m512 gi = _mm512_loadu_ps(g + i), mo = _mm512_loadu_ps(m + i);
@@ -90,11 +91,6 @@ __attribute__((target("avx512f"))) static int64_t adam_range_avx512(
     _mm512_storeu_ps(w + i, _mm512_sub_ps(_mm512_loadu_ps(w + i), step));
   }
   return i;
-}
-
-static bool has_avx512f() {
-  static const bool yes = __builtin_cpu_supports("avx512f");
-  return yes;
 }
 #endif
 
@@ -127,7 +123,7 @@ class Adam final : public Optimizer {
     uint16_t* w_bf16 = p.bf16.size() == p.value.size() ? p.bf16.data() : nullptr;
     each_range(p, [&](int64_t b, int64_t e) {
 #if defined(__x86_64__) && defined(__GNUC__)
-      if (!vhat && !w_bf16 && has_avx512f())
+      if (!vhat && !w_bf16 && avx512_supported())
         b = adam_range_avx512(w, s[0], s[1], g, alpha, omb1, omb2, eps, b, e);
 #endif
       adam_range(w, w_bf16, s[0], s[1], vhat, g, alpha, omb1, omb2, eps, b, e);

@@ -17,6 +17,12 @@ bool bf16_supported() {
   return supported;
 }
 
+bool avx512_supported() {
+  static const bool supported =
+      has_isa(dnnl::get_effective_cpu_isa(), dnnl::cpu_isa::avx512_core);
+  return supported;
+}
+
 std::string cpu_isa_name() {
   const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
   struct Named { dnnl::cpu_isa isa; const char* name; };

@@ -24,6 +24,9 @@ namespace fmnistcpp {
 // (AVX512-BF16 or AMX, as allowed by ONEDNN_MAX_CPU_ISA). On other CPUs
 // oneDNN would emulate bf16 slower than float32, so the layers stay float32.
 bool bf16_supported();
+// Whether oneDNN may dispatch AVX-512 (avx512_core) kernels here, as allowed
+// by ONEDNN_MAX_CPU_ISA: our own AVX-512 loops follow the same choice.
+bool avx512_supported();
 // The ISA oneDNN dispatches to ("avx512_core_amx", "avx512_core_bf16", ...).
 std::string cpu_isa_name();
 
