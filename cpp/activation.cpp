@@ -3,6 +3,7 @@
 #include "activation_kernels.hpp"
 #include "denormals.hpp"
 #include "engine_guard.hpp"
+#include "thread_team.hpp"
 
 #include <cstring>
 #include <stdexcept>
@@ -231,6 +232,8 @@ void ActivationOp::prepare(const dnnl::memory::desc& md, int axis) {
   md_ = md;
   elements_ = static_cast<int64_t>(md.get_size() / sizeof(float));
   row_ = md.get_dims().at(axis);
+  team_ = team_for_work(elements_);
+  ScopedTeam team(team_);
   auto& eng = cpu_engine();
   if (impl_ == Impl::eltwise) {
     // The forward primitive descriptor is the hint for backward; with a
@@ -274,6 +277,7 @@ void ActivationOp::forward(const float* src, float* dst) {
     default:
       bind(src_m_, src);
       bind(dst_m_, dst);
+      ScopedTeam team(team_);
       fwd_.execute(cpu_stream(), {{DNNL_ARG_SRC, src_m_}, {DNNL_ARG_DST, dst_m_}});
   }
 }
@@ -298,6 +302,7 @@ void ActivationOp::backward(const float* src, const float* dst, const float* dif
       bind(diff_src_m_, diff_src);
       dnnl::memory& values = from_dst ? dst_m_ : src_m_;
       bind(values, from_dst ? dst : src);
+      ScopedTeam team(team_);
       bwd_.execute(cpu_stream(), {{from_dst ? DNNL_ARG_DST : DNNL_ARG_SRC, values},
                                   {DNNL_ARG_DIFF_DST, diff_dst_m_},
                                   {DNNL_ARG_DIFF_SRC, diff_src_m_}});

@@ -98,6 +98,7 @@ class ActivationOp {
 
   dnnl::memory::desc md_;
   int64_t elements_ = 0, row_ = 0;  // row_: the length a sparsemax row has
+  int team_ = 1;                    // threads the primitives are made for (team_for_work)
   dnnl::primitive fwd_, bwd_;
   dnnl::memory src_m_, dst_m_, diff_dst_m_, diff_src_m_;
 };

@@ -711,6 +711,7 @@ PYBIND11_MODULE(_core, m) {
            py::arg("sample_weight") = py::none(), py::arg("training") = false,
            py::arg("seed") = 0)
       .def("tensor_values", &tensor_values)
+      .def("layer_teams", &Network::layer_teams)
       .def("begin_stream", [](Network& n) {
         py::gil_scoped_release release;
         return n.begin_stream();

@@ -4,6 +4,7 @@
 
 #include "cross_entropy.hpp"
 #include "random.hpp"
+#include "thread_team.hpp"
 
 #include <omp.h>
 
@@ -159,6 +160,23 @@ void Network::compile(std::vector<Target> targets, std::unique_ptr<Optimizer> op
   splittable_ = -1;
 }
 
+// A layer's multiply-adds per sample, roughly: its outputs plus its
+// parameters. Exact for Dense; low for a convolution, whose weights are
+// reused at every pixel, so convolutions keep the full team.
+int64_t Network::work_per_sample(Node& n) const {
+  if (n.work < 0) {
+    n.work = shape_size(tensor_shape_[n.output]);
+    for (const Param* p : n.layer->params()) n.work += static_cast<int64_t>(p->value.size());
+  }
+  return n.work;
+}
+
+std::vector<int> Network::layer_teams() const {
+  std::vector<int> teams;
+  for (const Node& n : nodes_) teams.push_back(n.team);
+  return teams;
+}
+
 void Network::reserve_batch(int64_t batch, bool with_backward) {
   checked_mul(batch, largest_tensor_, "a batch of activations");  // no size below overflows then
   if (omp_get_max_threads() != prepared_threads_) {  // e.g. in a fork: fork_guard.hpp
@@ -189,6 +207,8 @@ void Network::reserve_batch(int64_t batch, bool with_backward) {
   }
   // Every batch: a layer may have served another network since the last one.
   for (size_t k = 0; k < nodes_.size(); ++k) {
+    nodes_[k].team = team_for_work(batch * work_per_sample(nodes_[k]));
+    ScopedTeam team(nodes_[k].team);
     nodes_[k].layer->set_emit_logits(emits_logits_[k]);
     nodes_[k].layer->prepare(batch);
   }
@@ -207,6 +227,7 @@ void Network::forward(const ForwardMode& mode, uint64_t seed) {
     if (n.frozen && n.layer->frozen_means_inference()) m.training = false;
     if (mode.training) n.layer->set_seed(mix64(seed ^ mix64(k + 1)));
     float* dst = tensor_buf_[n.output].data();
+    ScopedTeam team(n.team);
     n.layer->forward(n.src, dst, m);
     tensor_ptr_[n.output] = dst;
   }
@@ -289,6 +310,7 @@ void Network::backward(const std::vector<float*>& input_grads) {
       const int64_t size = batch_ * shape_size(tensor_shape_[n.output]);
       if (n.diff_src[0]) std::memcpy(n.diff_src[0], diff_dst, size * sizeof(float));
     } else {
+      ScopedTeam team(n.team);
       n.layer->backward(n.src, tensor_ptr_[n.output], diff_dst, n.diff_src);
     }
     for (size_t j = 0; j < n.inputs.size(); ++j)

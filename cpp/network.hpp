@@ -88,6 +88,8 @@ class Network {
   const Shape& input_shape(size_t i) const { return input_shapes_.at(i); }
   const Shape& output_shape(size_t o) const { return tensor_shape_.at(outputs_.at(o)); }
   Layer& layer(size_t node) { return *nodes_.at(node).layer; }
+  // For tests: the threads each node's layer was prepared for in the last batch.
+  std::vector<int> layer_teams() const;
   // Every parameter once, in node order and each layer's order.
   std::vector<Param*> all_params();
 
@@ -136,6 +138,8 @@ class Network {
     std::vector<int> inputs;  // tensor ids
     int output;               // tensor id
     bool frozen = false;
+    int team = 1;             // threads its layer is prepared for and runs on
+    int64_t work = -1;        // per sample, once known (work_per_sample)
     Sources src;              // filled every forward
     SourceGrads diff_src;     // filled every backward
   };
@@ -156,6 +160,7 @@ class Network {
   // Per batch, under the engine lock: buffers, primitives and per-layer
   // state for this network (layers may have served another one since).
   void reserve_batch(int64_t batch, bool with_backward);
+  int64_t work_per_sample(Node& n) const;
   // Points the input tensors at rows [start, start + m) (converting
   // non-float32 rows), or at gathered rows when `rows` is given.
   void load_inputs(const std::vector<InputArray>& x, int64_t start, int64_t m,

@@ -21,6 +21,8 @@
 
 #include <omp.h>
 
+#include <cstdint>
+
 namespace fmnistcpp {
 
 // Whether passes adapt their team (default true).
@@ -66,6 +68,14 @@ class ScopedTeam {
  private:
   int saved_;
 };
+
+// The team for one piece of a step (a layer's forward or backward, an
+// activation) of about `work` multiply-adds or element operations: the
+// calling thread alone when the piece is too small to pay for waking a
+// second one, else the current team. A oneDNN primitive must run on the
+// team it was created for, so callers create and execute it under the
+// same choice (Network::reserve_batch, ActivationOp::prepare).
+int team_for_work(int64_t work);
 
 // For tests and benchmarks: the cores the rest of the machine kept busy in
 // the last measured window (-1 before the first), and the team the last

@@ -134,3 +134,46 @@ def test_set_adaptive_threads_rejects_non_booleans(bad):
     with pytest.raises(TypeError, match="True or False"):
         fmnistcpp.utils.set_adaptive_threads(bad)
     assert fmnistcpp.utils.get_adaptive_threads() == before
+
+
+def test_small_layers_run_on_the_calling_thread():
+    """A layer whose batch is too little work to pay for waking a second
+    thread is prepared for, and runs on, the calling thread alone
+    (team_for_work in cpp/thread_team.cpp): seed 002's Dense 128 -> 10 at
+    batch 32 is 32 x (10 + 1 290) = 41 600 multiply-adds, its 784 -> 128
+    layer 3.2 million. The same layer at a batch of 1 024 gets the team,
+    and one thread set means one thread for every layer. Training is the
+    same whichever team a layer ran on: checked against a run on one
+    thread, to float32 round-off of a different summation order."""
+    import numpy as np
+
+    import fmnistcpp as keras
+    from fmnistcpp import architectures
+
+    rng = np.random.default_rng(0)
+    x = rng.random((1024, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, 1024)
+    threads, adaptive = keras.utils.get_num_threads(), keras.utils.get_adaptive_threads()
+    weights = {}
+    try:
+        keras.utils.set_adaptive_threads(False)  # a busy CI machine must not shrink the team
+        for n in (2, 1):
+            keras.utils.set_num_threads(n)
+            keras.utils.set_random_seed(0)
+            model, cfg = architectures.seed002_mlp()
+            architectures.compile_model(model, cfg)
+            network = model._engine().network
+            model.fit(x, y, batch_size=32, epochs=1, shuffle=False, verbose=0)
+            # Flatten (a view), Dense 784 -> 128, Dense 128 -> 10
+            assert network.layer_teams() == ([1, 2, 1] if n == 2 else [1, 1, 1])
+            weights[n] = model.get_weights()
+            model.predict(x, batch_size=1024, verbose=0)
+            assert network.layer_teams() == ([2, 2, 2] if n == 2 else [1, 1, 1])
+    finally:
+        keras.utils.set_num_threads(threads)
+        keras.utils.set_adaptive_threads(adaptive)
+    for a, b in zip(weights[2], weights[1]):
+        # 32 Adam steps from the same start: different reduction orders in
+        # the 784 -> 128 layer's GEMMs leave differences of a few float32
+        # ulps per step, far below the lr 1e-3 steps themselves.
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-4)
