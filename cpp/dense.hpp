@@ -10,6 +10,7 @@ class Dense : public WeightedLayer {
  public:
   explicit Dense(Config config);
   void prepare(int64_t batch) override;
+  int64_t work_per_sample() const override { return (input()[0] + 1) * units_; }
 
  private:
   Shape infer(const std::vector<Shape>& inputs) override;

@@ -84,6 +84,10 @@ class Layer {
   virtual bool is_view() const { return false; }
   // Parameters in Keras's weight order (get_weights / set_weights).
   virtual std::vector<Param*> params() { return {}; }
+  // Multiply-adds per sample of one pass, for a layer that knows them, so
+  // the network can run a small layer on one thread (team_for_work);
+  // -1: not known, the layer runs on the whole team.
+  virtual int64_t work_per_sample() const { return -1; }
 
   // The activation this layer ends in. Keras's softmax and sigmoid attach
   // their inputs to their outputs as logits, and its cross-entropies use

@@ -160,17 +160,6 @@ void Network::compile(std::vector<Target> targets, std::unique_ptr<Optimizer> op
   splittable_ = -1;
 }
 
-// A layer's multiply-adds per sample, roughly: its outputs plus its
-// parameters. Exact for Dense; low for a convolution, whose weights are
-// reused at every pixel, so convolutions keep the full team.
-int64_t Network::work_per_sample(Node& n) const {
-  if (n.work < 0) {
-    n.work = shape_size(tensor_shape_[n.output]);
-    for (const Param* p : n.layer->params()) n.work += static_cast<int64_t>(p->value.size());
-  }
-  return n.work;
-}
-
 std::vector<int> Network::layer_teams() const {
   std::vector<int> teams;
   for (const Node& n : nodes_) teams.push_back(n.team);
@@ -207,7 +196,8 @@ void Network::reserve_batch(int64_t batch, bool with_backward) {
   }
   // Every batch: a layer may have served another network since the last one.
   for (size_t k = 0; k < nodes_.size(); ++k) {
-    nodes_[k].team = team_for_work(batch * work_per_sample(nodes_[k]));
+    const int64_t work = nodes_[k].layer->work_per_sample();
+    nodes_[k].team = work < 0 ? omp_get_max_threads() : team_for_work(batch * work);
     ScopedTeam team(nodes_[k].team);
     nodes_[k].layer->set_emit_logits(emits_logits_[k]);
     nodes_[k].layer->prepare(batch);

@@ -139,7 +139,6 @@ class Network {
     int output;               // tensor id
     bool frozen = false;
     int team = 1;             // threads its layer is prepared for and runs on
-    int64_t work = -1;        // per sample, once known (work_per_sample)
     Sources src;              // filled every forward
     SourceGrads diff_src;     // filled every backward
   };
@@ -160,7 +159,6 @@ class Network {
   // Per batch, under the engine lock: buffers, primitives and per-layer
   // state for this network (layers may have served another one since).
   void reserve_batch(int64_t batch, bool with_backward);
-  int64_t work_per_sample(Node& n) const;
   // Points the input tensors at rows [start, start + m) (converting
   // non-float32 rows), or at gathered rows when `rows` is given.
   void load_inputs(const std::vector<InputArray>& x, int64_t start, int64_t m,

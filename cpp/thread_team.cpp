@@ -159,9 +159,9 @@ int FitTeamToFreeCores::spare_lanes() const {
 }
 
 // A 2-thread fork and join costs about as much as this much work on one
-// thread. Measured: seed 002's Dense 128 -> 10 (batch 32, 41 600) and its
+// thread. Measured: seed 002's Dense 128 -> 10 (batch 32, 41 280) and its
 // ReLU gradient (4 096) on one thread made the epoch 3-5 % faster; seed
-// 000's Dense 100 -> 10 (batch 100, 102 000) was 3 % slower on one.
+// 000's Dense 100 -> 10 (batch 100, 101 000) was 3 % slower on one.
 constexpr int64_t kSmallWork = 65536;
 
 int team_for_work(int64_t work) { return work < kSmallWork ? 1 : omp_get_max_threads(); }
