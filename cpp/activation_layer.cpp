@@ -100,7 +100,7 @@ void ActivationLayer::forward(const Sources& src, float* dst, const ForwardMode&
   op_.forward(src[0], dst);
 }
 
-void ActivationLayer::backward(const Sources& src, const float* dst, const float* diff_dst,
+void ActivationLayer::backward(const Sources& src, const float* dst, float* diff_dst,
                                const SourceGrads& diff_src) {
   if (!diff_src[0]) return;
   if (emit_logits_) {

@@ -14,7 +14,7 @@ class ActivationLayer : public Layer {
   explicit ActivationLayer(Config config);
   void prepare(int64_t batch) override;
   void forward(const Sources& src, float* dst, const ForwardMode& mode) override;
-  void backward(const Sources& src, const float* dst, const float* diff_dst,
+  void backward(const Sources& src, const float* dst, float* diff_dst,
                 const SourceGrads& diff_src) override;
   // Softmax over another axis than the last is not the logits of Keras's
   // cross-entropy here (it reads them along the last axis).

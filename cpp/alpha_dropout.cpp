@@ -58,7 +58,7 @@ void AlphaDropout::forward(const Sources& src, float* dst, const ForwardMode& mo
   });
 }
 
-void AlphaDropout::backward(const Sources&, const float*, const float* diff_dst,
+void AlphaDropout::backward(const Sources&, const float*, float* diff_dst,
                             const SourceGrads& diff_srcs) {
   float* dx = diff_srcs[0];
   if (!dx) return;

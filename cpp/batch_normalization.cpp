@@ -142,7 +142,7 @@ void BatchNormalization::forward(const Sources& src, float* dst, const ForwardMo
   ++moving_variance_->version;
 }
 
-void BatchNormalization::backward(const Sources& src, const float*, const float* diff_dst,
+void BatchNormalization::backward(const Sources& src, const float*, float* diff_dst,
                                   const SourceGrads& diff_srcs) {
   float* diff_src = diff_srcs[0];
   // The statistics the forward used: the batch's (saved before the moving

@@ -110,7 +110,7 @@ class Bidirectional : public Layer {
       }
   }
 
-  void backward(const Sources& src, const float*, const float* diff_dst,
+  void backward(const Sources& src, const float*, float* diff_dst,
                 const SourceGrads& diff_src) override {
     const int64_t S = steps_, U = units_;
     const float* f = yf_.data();

@@ -28,7 +28,7 @@ class Cropping2D : public Layer {
     copy_window(geometry_, src[0], dst, /*into_big=*/false);
   }
   // the kept window's gradient; zero where the image was cut
-  void backward(const Sources&, const float*, const float* diff_dst,
+  void backward(const Sources&, const float*, float* diff_dst,
                 const SourceGrads& diff_src) override {
     if (diff_src[0]) copy_window(geometry_, diff_dst, diff_src[0], /*into_big=*/true);
   }

@@ -66,7 +66,7 @@ void Dropout::forward(const Sources& sources, float* dst, const ForwardMode& mod
   });
 }
 
-void Dropout::backward(const Sources&, const float*, const float* diff_dst,
+void Dropout::backward(const Sources&, const float*, float* diff_dst,
                        const SourceGrads& diff_srcs) {
   float* diff_src = diff_srcs[0];
   if (!diff_src) return;

@@ -60,7 +60,7 @@ void GaussianNoise::forward(const Sources& src, float* dst, const ForwardMode& m
   });
 }
 
-void GaussianNoise::backward(const Sources&, const float*, const float* diff_dst,
+void GaussianNoise::backward(const Sources&, const float*, float* diff_dst,
                              const SourceGrads& diff_srcs) {
   float* dx = diff_srcs[0];
   if (!dx) return;

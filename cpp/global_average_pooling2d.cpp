@@ -39,7 +39,7 @@ void GlobalAveragePooling2D::forward(const Sources& src, float* dst, const Forwa
   }
 }
 
-void GlobalAveragePooling2D::backward(const Sources&, const float*, const float* diff_dst,
+void GlobalAveragePooling2D::backward(const Sources&, const float*, float* diff_dst,
                                       const SourceGrads& diff_src) {
   float* out = diff_src[0];
   if (!out) return;

@@ -11,7 +11,7 @@ class GlobalAveragePooling2D : public Layer {
   explicit GlobalAveragePooling2D(Config config);
   void prepare(int64_t batch) override { batch_ = batch; }
   void forward(const Sources& src, float* dst, const ForwardMode& mode) override;
-  void backward(const Sources& src, const float* dst, const float* diff_dst,
+  void backward(const Sources& src, const float* dst, float* diff_dst,
                 const SourceGrads& diff_src) override;
 
  private:

@@ -32,7 +32,7 @@ class GlobalMaxPooling2D : public Layer {
   }
 
   // diff_src = diff_dst / (number of maxima) where src == max, else 0
-  void backward(const Sources& src, const float* dst, const float* diff_dst,
+  void backward(const Sources& src, const float* dst, float* diff_dst,
                 const SourceGrads& diff_src) override {
     float* out = diff_src[0];
     if (!out) return;

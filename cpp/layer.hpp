@@ -76,7 +76,10 @@ class Layer {
   virtual void forward(const Sources& src, float* dst, const ForwardMode& mode) = 0;
   // Overwrites each parameter's grad for this batch and writes each
   // non-null diff_src[i].           [N, *out] -> [N, *in_i] (+ param grads)
-  virtual void backward(const Sources& src, const float* dst, const float* diff_dst,
+  // diff_dst is the layer's to overwrite: the network drops a tensor's
+  // gradient once its producer has run, so an activation's backward can
+  // run in place (a 9 MB pass fewer for seed 000's last convolution).
+  virtual void backward(const Sources& src, const float* dst, float* diff_dst,
                         const SourceGrads& diff_src) = 0;
 
   // True when the output is the input's memory seen with another shape

@@ -125,7 +125,7 @@ void LayerNormalization::forward(const Sources& src, float* dst, const ForwardMo
   }
 }
 
-void LayerNormalization::backward(const Sources& src, const float*, const float* dy,
+void LayerNormalization::backward(const Sources& src, const float*, float* dy,
                                   const SourceGrads& diff_srcs) {
   const float* x = src[0];
   float* dx = diff_srcs[0];

@@ -66,7 +66,7 @@ void ElementwiseMerge::forward(const Sources& src, float* dst, const ForwardMode
 // gradient to the first input that holds the extreme (ties go left, as
 // tf.maximum's x >= y mask); multiply's gradient for x_j is the product of
 // the others.
-void ElementwiseMerge::backward(const Sources& src, const float*, const float* diff_dst,
+void ElementwiseMerge::backward(const Sources& src, const float*, float* diff_dst,
                                 const SourceGrads& diff_src) {
   const int64_t n = batch_ * shape_size(output_);
   const size_t k = src.size();
@@ -149,7 +149,7 @@ void Concatenate::forward(const Sources& src, float* dst, const ForwardMode&) {
   }
 }
 
-void Concatenate::backward(const Sources&, const float*, const float* diff_dst,
+void Concatenate::backward(const Sources&, const float*, float* diff_dst,
                            const SourceGrads& diff_src) {
   int64_t total = 0;
   for (auto w : widths_) total += w;

@@ -13,7 +13,7 @@ class ElementwiseMerge : public Layer {
   int arity() const override { return op_ == Op::subtract ? 2 : kAnyArity; }
   void prepare(int64_t batch) override { batch_ = batch; }
   void forward(const Sources& src, float* dst, const ForwardMode& mode) override;
-  void backward(const Sources& src, const float* dst, const float* diff_dst,
+  void backward(const Sources& src, const float* dst, float* diff_dst,
                 const SourceGrads& diff_src) override;
 
  private:
@@ -28,7 +28,7 @@ class Concatenate : public Layer {
   int arity() const override { return kAnyArity; }
   void prepare(int64_t batch) override { batch_ = batch; }
   void forward(const Sources& src, float* dst, const ForwardMode& mode) override;
-  void backward(const Sources& src, const float* dst, const float* diff_dst,
+  void backward(const Sources& src, const float* dst, float* diff_dst,
                 const SourceGrads& diff_src) override;
 
  private:

@@ -191,7 +191,7 @@ void Normalization::forward(const Sources& src, float* dst, const ForwardMode&) 
   }
 }
 
-void Normalization::backward(const Sources&, const float*, const float* dy,
+void Normalization::backward(const Sources&, const float*, float* dy,
                              const SourceGrads& diff_srcs) {
   float* dx = diff_srcs[0];
   if (!dx) return;

@@ -20,7 +20,7 @@ class Normalization : public Layer {
   explicit Normalization(Config config);
   void prepare(int64_t batch) override { batch_ = batch; }
   void forward(const Sources& src, float* dst, const ForwardMode& mode) override;
-  void backward(const Sources& src, const float* dst, const float* diff_dst,
+  void backward(const Sources& src, const float* dst, float* diff_dst,
                 const SourceGrads& diff_src) override;
   std::vector<Param*> params() override;
 

@@ -92,7 +92,7 @@ void Pooling2D::forward(const Sources& src, float* dst, const ForwardMode& mode)
   }
 }
 
-void Pooling2D::backward(const Sources&, const float* /*dst*/, const float* diff_dst,
+void Pooling2D::backward(const Sources&, const float* /*dst*/, float* diff_dst,
                          const SourceGrads& diff_src) {
   if (!diff_src[0]) return;
   bind(diff_dst_m_, diff_dst);

@@ -76,7 +76,7 @@ void PReLU::forward(const Sources& src, float* dst, const ForwardMode&) {
 
 // d alpha = sum over the shared axes and the batch of dy * min(x, 0);
 // dx = dy where x > 0, alpha * dy elsewhere.
-void PReLU::backward(const Sources& src, const float*, const float* diff_dst,
+void PReLU::backward(const Sources& src, const float*, float* diff_dst,
                      const SourceGrads& diff_src) {
   float* dx = diff_src[0];
   if (!dx) dx = scratch_.reserve(batch_ * shape_size(input()));

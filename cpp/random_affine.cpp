@@ -72,7 +72,7 @@ void RandomAffine::forward(const Sources& src, float* dst, const ForwardMode& mo
     affine_forward(src[0] + n * size, dst + n * size, maps_.data() + 6 * n, geometry_);
 }
 
-void RandomAffine::backward(const Sources&, const float*, const float* diff_dst,
+void RandomAffine::backward(const Sources&, const float*, float* diff_dst,
                             const SourceGrads& diff_srcs) {
   float* dx = diff_srcs[0];
   if (!dx) return;

@@ -71,7 +71,7 @@ void RandomContrast::forward(const Sources& src, float* dst, const ForwardMode& 
   }
 }
 
-void RandomContrast::backward(const Sources&, const float*, const float* diff_dst,
+void RandomContrast::backward(const Sources&, const float*, float* diff_dst,
                               const SourceGrads& diff_srcs) {
   float* dx = diff_srcs[0];
   if (!dx) return;

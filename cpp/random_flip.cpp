@@ -63,7 +63,7 @@ void RandomFlip::forward(const Sources& src, float* dst, const ForwardMode& mode
   apply(src[0], dst);
 }
 
-void RandomFlip::backward(const Sources&, const float*, const float* diff_dst,
+void RandomFlip::backward(const Sources&, const float*, float* diff_dst,
                           const SourceGrads& diff_srcs) {
   float* dx = diff_srcs[0];
   if (!dx) return;

@@ -16,7 +16,7 @@ class RandomFlip : public RandomLayer {
   explicit RandomFlip(Config config);
   void prepare(int64_t batch) override;
   void forward(const Sources& src, float* dst, const ForwardMode& mode) override;
-  void backward(const Sources& src, const float* dst, const float* diff_dst,
+  void backward(const Sources& src, const float* dst, float* diff_dst,
                 const SourceGrads& diff_src) override;
 
  private:

@@ -189,7 +189,7 @@ void Recurrent::forward(const Sources& src, float* dst, const ForwardMode&) {
   if (return_sequences_ && go_backwards_) reverse_steps(sequence_.data(), dst);
 }
 
-void Recurrent::backward(const Sources& src, const float* dst, const float* diff_dst,
+void Recurrent::backward(const Sources& src, const float* dst, float* diff_dst,
                          const SourceGrads& diff_src) {
   const bool in_place = return_sequences_ && !go_backwards_;
   bind(src_m_, src[0]);

@@ -61,7 +61,7 @@ void Rescaling::forward(const Sources& src, float* dst, const ForwardMode&) {
   }
 }
 
-void Rescaling::backward(const Sources&, const float*, const float* diff_dst,
+void Rescaling::backward(const Sources&, const float*, float* diff_dst,
                          const SourceGrads& diff_srcs) {
   float* dx = diff_srcs[0];
   if (!dx) return;

@@ -15,7 +15,7 @@ class Reshape : public Layer {
   void prepare(int64_t batch) override { batch_ = batch; }
   bool is_view() const override { return true; }
   void forward(const Sources&, float*, const ForwardMode&) override {}
-  void backward(const Sources&, const float*, const float*, const SourceGrads&) override {}
+  void backward(const Sources&, const float*, float*, const SourceGrads&) override {}
 
  private:
   Shape infer(const std::vector<Shape>& inputs) override;

@@ -97,7 +97,7 @@ void SeparableConv2D::forward(const Sources& src, float* dst, const ForwardMode&
   WeightedLayer::forward({mid_.data()}, dst, mode);
 }
 
-void SeparableConv2D::backward(const Sources& src, const float* dst, const float* diff_dst,
+void SeparableConv2D::backward(const Sources& src, const float* dst, float* diff_dst,
                                const SourceGrads& diff_src) {
   // pointwise: grads of pointwise_kernel, bias and mid
   WeightedLayer::backward({mid_.data()}, dst, diff_dst, {diff_mid_.data()});

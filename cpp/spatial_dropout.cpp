@@ -64,7 +64,7 @@ void SpatialDropout2D::forward(const Sources& src, float* dst, const ForwardMode
   apply(src[0], dst);
 }
 
-void SpatialDropout2D::backward(const Sources&, const float*, const float* diff_dst,
+void SpatialDropout2D::backward(const Sources&, const float*, float* diff_dst,
                                 const SourceGrads& diff_srcs) {
   float* dx = diff_srcs[0];
   if (!dx) return;

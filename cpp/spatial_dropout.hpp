@@ -14,7 +14,7 @@ class SpatialDropout2D : public RandomLayer {
   explicit SpatialDropout2D(Config config);
   void prepare(int64_t batch) override;
   void forward(const Sources& src, float* dst, const ForwardMode& mode) override;
-  void backward(const Sources& src, const float* dst, const float* diff_dst,
+  void backward(const Sources& src, const float* dst, float* diff_dst,
                 const SourceGrads& diff_src) override;
 
  private:

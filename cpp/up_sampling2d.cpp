@@ -53,7 +53,7 @@ class UpSampling2D : public Layer {
     fwd_.execute(cpu_stream(), {{DNNL_ARG_SRC, src_m_}, {DNNL_ARG_DST, dst_m_}});
   }
   // each input pixel gathers the gradients of the outputs it contributed to
-  void backward(const Sources&, const float*, const float* diff_dst,
+  void backward(const Sources&, const float*, float* diff_dst,
                 const SourceGrads& diff_src) override {
     if (!diff_src[0]) return;
     bind(diff_dst_m_, diff_dst);

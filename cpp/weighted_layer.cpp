@@ -79,7 +79,6 @@ void WeightedLayer::bind_descs(const dnnl::memory::desc& src_md, const dnnl::mem
   diff_src_m_ = unbound_memory(src_md);
   diff_bias_m_ = unbound_memory(b_md);
   act_.prepare(dst_md);  // channels on axis 1, for the row-wise ones
-  diff_pre_.reserve(batch * shape_size(output_));
   if (act_.needs_input()) pre_.reserve(batch * shape_size(output_));
 }
 
@@ -117,31 +116,29 @@ void WeightedLayer::forward(const Sources& src, float* dst, const ForwardMode& m
   if (separate) act_.forward(out, dst);
 }
 
-void WeightedLayer::backward(const Sources& src, const float* dst, const float* diff_dst,
+void WeightedLayer::backward(const Sources& src, const float* dst, float* diff_dst,
                              const SourceGrads& diff_src) {
-  // With emitted logits the loss already returned d(loss)/d(logits).
-  const float* diff_pre = diff_dst;
+  // With emitted logits the loss already returned d(loss)/d(logits). Past
+  // the activation's backward, diff_dst holds the pre-activation gradient.
   const bool activated = !act_.is_linear() && !emit_logits_;
   const dnnl::memory* diff_dst_m = &diff_dst_m_;
   if (bf16_ && activated && act_.kind() == Activation::relu) {
     // ReLU's backward and the bf16 conversion in one pass over the gradient
     diff_dst_m = &diff_dst_bf16_.relu_backward(dst, diff_dst);
   } else {
-    if (activated) {
-      act_.backward(act_.needs_input() ? pre_.data() : nullptr, dst, diff_dst, diff_pre_.data());
-      diff_pre = diff_pre_.data();
-    }
+    if (activated)  // in place: diff_dst is ours to overwrite (layer.hpp)
+      act_.backward(act_.needs_input() ? pre_.data() : nullptr, dst, diff_dst, diff_dst);
     if (bf16_) {
-      diff_dst_m = &diff_dst_bf16_.convert(diff_pre);
+      diff_dst_m = &diff_dst_bf16_.convert(diff_dst);
     } else {
-      bind(diff_dst_m_, diff_pre);
+      bind(diff_dst_m_, diff_dst);
     }
   }
   if (bias_) bind(diff_bias_m_, bias_grad());
   const dnnl::memory& weights_src =
       bwd_weights_copies_ ? src_for_weights_.convert(src[0]) : source(src[0], /*again=*/true);
   const dnnl::memory& weights_diff_dst =
-      bwd_weights_copies_ ? diff_dst_for_weights_.convert(diff_pre) : *diff_dst_m;
+      bwd_weights_copies_ ? diff_dst_for_weights_.convert(diff_dst) : *diff_dst_m;
   run_backward_weights(weights_src, weights_diff_dst, diff_weights_.target(kernel_grad()),
                        bias_ ? &diff_bias_m_ : nullptr);
   diff_weights_.finish(kernel_grad());

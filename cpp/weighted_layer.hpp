@@ -17,7 +17,7 @@ namespace fmnistcpp {
 class WeightedLayer : public Layer {
  public:
   void forward(const Sources& src, float* dst, const ForwardMode& mode) override;
-  void backward(const Sources& src, const float* dst, const float* diff_dst,
+  void backward(const Sources& src, const float* dst, float* diff_dst,
                 const SourceGrads& diff_src) override;
   std::vector<Param*> params() override;
   Activation output_activation() const override { return act_.kind(); }
@@ -134,8 +134,9 @@ class WeightedLayer : public Layer {
   bool bwd_data_shares_weights_ = false;
   bool want_bf16_ = false;  // the layer's policy computes in bfloat16
   bool bf16_ = false;       // the primitives built last run in bf16
-  ReorderedCopy src_bf16_, diff_dst_bf16_;  // bf16 copies of the input and of diff_pre
-  // bwd_weights's copies of the input and of diff_pre in its own layouts
+  // bf16 copies of the input and of the pre-activation gradient
+  ReorderedCopy src_bf16_, diff_dst_bf16_;
+  // bwd_weights's copies of the input and of that gradient in its own layouts
   // (Passes::bwd_weights_src); float32 layers only.
   bool bwd_weights_copies_ = false;
   ReorderedCopy src_for_weights_, diff_dst_for_weights_;
@@ -144,7 +145,6 @@ class WeightedLayer : public Layer {
     return !act_.is_linear() && !act_.fusable() && !emit_logits_;
   }
   AlignedBuffer pre_;       // the pre-activation output, for an activation whose backward reads it
-  AlignedBuffer diff_pre_;  // gradient w.r.t. the pre-activation output
 };
 
 }  // namespace fmnistcpp

@@ -26,7 +26,7 @@ class ZeroPadding2D : public Layer {
     copy_window(geometry_, src[0], dst, /*into_big=*/true);
   }
   // the gradient of the padded image, cut back to the input's window
-  void backward(const Sources&, const float*, const float* diff_dst,
+  void backward(const Sources&, const float*, float* diff_dst,
                 const SourceGrads& diff_src) override {
     if (diff_src[0]) copy_window(geometry_, diff_dst, diff_src[0], /*into_big=*/false);
   }
