@@ -104,7 +104,8 @@ void ActivationLayer::backward(const Sources& src, const float* dst, float* diff
                                const SourceGrads& diff_src) {
   if (!diff_src[0]) return;
   if (emit_logits_) {
-    std::memcpy(diff_src[0], diff_dst, batch_ * shape_size(input()) * sizeof(float));
+    if (diff_src[0] != diff_dst)
+      std::memcpy(diff_src[0], diff_dst, batch_ * shape_size(input()) * sizeof(float));
     return;
   }
   op_.backward(src[0], dst, diff_dst, diff_src[0]);

@@ -16,6 +16,7 @@ class ActivationLayer : public Layer {
   void forward(const Sources& src, float* dst, const ForwardMode& mode) override;
   void backward(const Sources& src, const float* dst, float* diff_dst,
                 const SourceGrads& diff_src) override;
+  bool backward_in_place() const override { return true; }
   // Softmax over another axis than the last is not the logits of Keras's
   // cross-entropy here (it reads them along the last axis).
   Activation output_activation() const override {

@@ -712,6 +712,7 @@ PYBIND11_MODULE(_core, m) {
            py::arg("seed") = 0)
       .def("tensor_values", &tensor_values)
       .def("layer_teams", &Network::layer_teams)
+      .def("gradients_in_place", &Network::gradients_in_place)
       .def("begin_stream", [](Network& n) {
         py::gil_scoped_release release;
         return n.begin_stream();

@@ -10,8 +10,8 @@
 namespace fmnistcpp {
 
 // The mask for elements [begin, end) of a batch, and its product with src.
-// __restrict: the network gives every layer its own output and gradient
-// buffers, so src, dst and the mask never overlap.
+// __restrict: the network gives every layer its own output buffer, so src,
+// dst and the mask never overlap. (The gradients may: backward runs in place.)
 FMNISTCPP_ISA_CLONES
 static void dropout_mask_range(const float* __restrict src, float* __restrict dst,
                                float* __restrict scale, uint64_t seed, float rate,
@@ -24,8 +24,8 @@ static void dropout_mask_range(const float* __restrict src, float* __restrict ds
 }
 
 FMNISTCPP_ISA_CLONES
-static void multiply_range(const float* __restrict a, const float* __restrict b,
-                           float* __restrict out, int64_t begin, int64_t end) {
+static void multiply_range(const float* a, const float* __restrict b, float* out,
+                           int64_t begin, int64_t end) {
   for (int64_t i = begin; i < end; ++i) out[i] = a[i] * b[i];
 }
 

@@ -17,6 +17,7 @@ class Dropout : public Layer {
   void forward(const Sources& src, float* dst, const ForwardMode& mode) override;
   void backward(const Sources& src, const float* dst, float* diff_dst,
                 const SourceGrads& diff_src) override;
+  bool backward_in_place() const override { return true; }
   void set_seed(uint64_t seed) override;
 
  private:

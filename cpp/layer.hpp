@@ -82,6 +82,10 @@ class Layer {
   virtual void backward(const Sources& src, const float* dst, float* diff_dst,
                         const SourceGrads& diff_src) = 0;
 
+  // True when backward may write diff_src[0] into diff_dst's memory (one
+  // input, each element's gradient read before the same one is written);
+  // the network then gives the two one buffer (plan_backward).
+  virtual bool backward_in_place() const { return false; }
   // True when the output is the input's memory seen with another shape
   // (Flatten, Reshape): the network aliases it and never calls forward.
   virtual bool is_view() const { return false; }

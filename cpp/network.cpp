@@ -166,6 +166,14 @@ std::vector<int> Network::layer_teams() const {
   return teams;
 }
 
+std::vector<bool> Network::gradients_in_place() const {
+  std::vector<bool> in_place(nodes_.size(), false);
+  for (const GradStep& s : plan_)
+    if (s.node >= 0 && s.write_slot.size() == 1 && s.dst_slot >= 0)
+      in_place[s.node] = s.write_slot[0] == s.dst_slot;
+  return in_place;
+}
+
 void Network::reserve_batch(int64_t batch, bool with_backward) {
   checked_mul(batch, largest_tensor_, "a batch of activations");  // no size below overflows then
   if (omp_get_max_threads() != prepared_threads_) {  // e.g. in a fork: fork_guard.hpp
@@ -343,11 +351,18 @@ void Network::plan_backward(bool input_grads) {
       for (int t : nodes_[k].inputs)
         if (needs[t]) ++writers[t];
   }
+  // A view, and a layer whose backward runs in place (an activation,
+  // dropout), whose input has no other writer write the input's gradient
+  // where they read the output's: one slot for the chain.
   std::vector<int> alias(T, -1);
+  std::vector<bool> in_place(nodes_.size(), false);
   for (size_t k = 0; k < nodes_.size(); ++k) {
     const Node& n = nodes_[k];
-    if (exec[k] && n.layer->is_view() && needs[n.inputs[0]] && writers[n.inputs[0]] == 1)
-      alias[n.output] = n.inputs[0];
+    if (!exec[k] || n.inputs.size() != 1 || !needs[n.inputs[0]] || writers[n.inputs[0]] != 1)
+      continue;
+    in_place[k] = !n.layer->is_view() && n.layer->backward_in_place() &&
+                  n.inputs[0] >= static_cast<int>(I);  // not into the caller's input_grads
+    if (n.layer->is_view() || in_place[k]) alias[n.output] = n.inputs[0];
   }
   auto root = [&](int t) {
     while (alias[t] >= 0) t = alias[t];
@@ -400,11 +415,17 @@ void Network::plan_backward(bool input_grads) {
   }
   for (size_t k = nodes_.size(); k-- > 0;) {
     const Node& n = nodes_[k];
-    if (!exec[k] || alias[n.output] >= 0) continue;
+    if (!exec[k] || (alias[n.output] >= 0 && !in_place[k])) continue;
     GradStep step;
     step.node = static_cast<int>(k);
     step.dst_slot = slot_for(n.output);
     std::vector<int> scratch;
+    if (in_place[k]) {  // the input's only writer: overwrites the shared slot
+      step.write_slot.push_back(step.dst_slot);
+      step.add_into.push_back(-1);
+      plan_.push_back(std::move(step));
+      continue;
+    }
     for (int t : n.inputs) {
       if (!needs[t]) {
         step.write_slot.push_back(-1);

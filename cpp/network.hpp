@@ -90,6 +90,9 @@ class Network {
   Layer& layer(size_t node) { return *nodes_.at(node).layer; }
   // For tests: the threads each node's layer was prepared for in the last batch.
   std::vector<int> layer_teams() const;
+  // Per node, in the last planned backward pass: whether it wrote its
+  // input's gradient over its output's (plan_backward). For tests.
+  std::vector<bool> gradients_in_place() const;
   // Every parameter once, in node order and each layer's order.
   std::vector<Param*> all_params();
 
