@@ -3,7 +3,9 @@
 // dx = dy W^T, backward-weights dW = x^T dy with db by a reduction), in
 // float32 and bfloat16, Keras's (in, units) kernel layout for both. Used to
 // choose Dense's primitives per precision (cpp/dense.cpp); results in
-// docs/PERFORMANCE.md. Best of 5 runs of 20 executions each.
+// docs/PERFORMANCE.md. Best of 5 runs of 20 executions each; with `cold`,
+// the median of 25 single executions, each after writing 256 MB, as a
+// training step leaves the caches (seed 000's step touches more than they hold).
 //
 // Build and run against the oneDNN that fmnistcpp builds with
 // (onednn-devel-cpu-gomp installs headers and library under sys.prefix):
@@ -17,14 +19,53 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
 
 using namespace dnnl;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 
+static bool cold = false;
+
+// Writes small values into m: untouched memory is the kernel's shared zero
+// page, which every read would find in L1 and make the passes look faster.
+static void fill(memory& m) {
+  const memory::desc md = m.get_desc();
+  const size_t n = md.get_size() / (md.get_data_type() == dt::f32 ? 4 : 2);
+  for (size_t i = 0; i < n; ++i) {
+    const float v = 0.01f * float(i % 97);
+    if (md.get_data_type() == dt::f32) {
+      static_cast<float*>(m.get_data_handle())[i] = v;
+    } else {  // bf16: the float's upper half
+      uint32_t bits;
+      std::memcpy(&bits, &v, 4);
+      static_cast<uint16_t*>(m.get_data_handle())[i] = uint16_t(bits >> 16);
+    }
+  }
+}
+
+static void evict_caches() {
+  static std::vector<float> junk(size_t(64) << 20);  // 256 MB
+  for (size_t i = 0; i < junk.size(); i += 16) junk[i] += 1.f;
+}
+
 template <class F>
 static double best_time(F f) {
+  if (cold) {
+    std::vector<double> t;
+    for (int r = 0; r < 25; ++r) {
+      evict_caches();
+      auto t0 = std::chrono::steady_clock::now();
+      f();
+      t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    std::sort(t.begin(), t.end());
+    return t[t.size() / 2];
+  }
   for (int i = 0; i < 3; ++i) f();
   double best = 1e9;
   for (int r = 0; r < 5; ++r) {
@@ -41,8 +82,9 @@ static void report(const char* what, const char* impl, double t, double flops) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: %s batch in units\n", argv[0]);
+  cold = argc == 5 && std::string(argv[4]) == "cold";
+  if (argc != 4 && !cold) {
+    std::fprintf(stderr, "usage: %s batch in units [cold]\n", argv[0]);
     return 2;
   }
   engine eng(engine::kind::cpu, 0);
@@ -60,6 +102,7 @@ int main(int argc, char** argv) {
     auto bwd_w_pd = inner_product_backward_weights::primitive_desc(eng, x, dw, b, dy, fwd_pd);
     memory mx(x, eng), mw(w, eng), my(y, eng), mb(b, eng), mdy(dy, eng), mdx(dx, eng), mdw(dw, eng),
         mdb(b, eng);
+    for (memory* m : {&mx, &mw, &mb, &mdy}) fill(*m);
     inner_product_forward fwd(fwd_pd);
     inner_product_backward_data bwd_d(bwd_d_pd);
     inner_product_backward_weights bwd_w(bwd_w_pd);
