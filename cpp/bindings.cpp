@@ -8,6 +8,7 @@
 #include "dnnl_context.hpp"
 #include "engine_lock.hpp"
 #include "fork_guard.hpp"
+#include "kernel_row_split.hpp"
 #include "layer_registry.hpp"
 #include "network.hpp"
 #include "precision.hpp"
@@ -578,6 +579,9 @@ PYBIND11_MODULE(_core, m) {
     if (n < 0) throw std::invalid_argument("lanes must be 0 (automatic) or positive");
     set_forced_lanes(n);
   });
+  // For tests: how many Dense products (forward or weight gradient) split
+  // the kernel's rows across the team (kernel_row_split.hpp).
+  m.def("_kernel_row_split_calls", &kernel_row_split_calls);
   m.def("onednn_version", []() {
     const dnnl_version_t* v = dnnl_version();
     return py::make_tuple(v->major, v->minor, v->patch);

@@ -1,5 +1,6 @@
 #include "dense.hpp"
 
+#include "kernel_row_split.hpp"
 #include "layer_registry.hpp"
 #include "parallel.hpp"
 
@@ -97,7 +98,20 @@ void Dense::prepare_matmul(int64_t batch) {
 
 void Dense::run_forward(const dnnl::memory& src, const dnnl::memory& weights,
                         const dnnl::memory* bias, const dnnl::memory& dst) {
-  if (!computes_bfloat16()) return WeightedLayer::run_forward(src, weights, bias, dst);
+  if (!computes_bfloat16()) {
+    // float32 reads Keras's (in, units) kernel as it is (prepare_inner_product);
+    // the split and its rule: kernel_row_split.hpp
+    const int64_t in = input()[0];
+    if (!kernel_row_split_pays(batch_, in)) return WeightedLayer::run_forward(src, weights, bias, dst);
+    float* y = static_cast<float*>(dst.get_data_handle());
+    forward_by_kernel_rows(static_cast<const float*>(src.get_data_handle()),
+                           static_cast<const float*>(weights.get_data_handle()),
+                           bias ? static_cast<const float*>(bias->get_data_handle()) : nullptr,
+                           y, batch_, in, units_, row_split_partials_);
+    // what the primitive's post-op would have applied (forward_attr)
+    if (!emit_logits_ && act_.fusable()) act_.forward(y, y);
+    return;
+  }
   std::unordered_map<int, dnnl::memory> args{
       {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
   if (bias) {
@@ -124,7 +138,19 @@ static void column_sums_bf16(const uint16_t* dy, int64_t rows, int64_t cols, flo
 
 void Dense::run_backward_weights(const dnnl::memory& src, const dnnl::memory& diff_dst,
                                  const dnnl::memory& diff_weights, const dnnl::memory* diff_bias) {
-  if (!computes_bfloat16()) return WeightedLayer::run_backward_weights(src, diff_dst, diff_weights, diff_bias);
+  if (!computes_bfloat16()) {
+    // float32 writes Keras's (in, units) layout (prepare_inner_product)
+    const int64_t in = input()[0];
+    if (!kernel_row_split_pays(batch_, in))
+      return WeightedLayer::run_backward_weights(src, diff_dst, diff_weights, diff_bias);
+    weight_gradient_by_kernel_rows(
+        static_cast<const float*>(src.get_data_handle()),
+        static_cast<const float*>(diff_dst.get_data_handle()),
+        static_cast<float*>(diff_weights.get_data_handle()),
+        diff_bias ? static_cast<float*>(diff_bias->get_data_handle()) : nullptr, batch_, in,
+        units_);
+    return;
+  }
   src_t_m_.set_data_handle(src.get_data_handle());
   bwd_weights_primitive().execute(
       cpu_stream(),

@@ -30,6 +30,8 @@ class Dense : public WeightedLayer {
   // matmul's views of the network's buffers: the input read as its
   // transpose (in, batch), the kernel as (units, in), the bias as a row
   dnnl::memory src_t_m_, weights_t_m_, bias_row_m_;
+  // scratch of float32's forward split by the kernel's rows (kernel_row_split.hpp)
+  AlignedBuffer row_split_partials_;
 };
 
 }  // namespace fmnistcpp

@@ -1,0 +1,49 @@
+// A float32 Dense layer's forward and backward-weights products with the
+// kernel's rows split across the team.
+//
+// oneDNN's GEMM splits a short, wide forward product (a Dense layer at a
+// small batch: x (32, 784) by W (784, 128)) by the columns of W, so each
+// thread reads every row of the kernel. In training the optimizer has just
+// written the kernel in contiguous slices, one per thread (parallel_ranges),
+// and each slice sits in the cache of the core that wrote it: the forward
+// pass then pulls half of its kernel from the other core. Here thread t
+// takes rows [k_t, k_t+1) of W, the ones it updated, and the matching
+// columns of x, and the partial products are summed after one barrier; the
+// weight gradient dW = x^T dy is written by the same rows, the ones the
+// same thread's optimizer slice reads next. Measured on the Xeon of
+// docs/PERFORMANCE.md in a step-like loop (gather, forward, backward-weights,
+// Adam-like update): seed 002's 784 -> 128 at batch 32, forward 48 -> 30 us,
+// backward-weights 33 -> 28 us; seed 000's 23232 -> 100 at batch 100,
+// forward 2.50 -> 2.12 ms, backward-weights unchanged.
+#pragma once
+
+#include "aligned_buffer.hpp"
+
+#include <cstdint>
+
+namespace fmnistcpp {
+
+// Whether the split pays on the current team: the forward pass's partial
+// products are threads x (m, n) floats against the kernel's k x n, so the
+// kernel must be tall against the batch (k >= 4 * threads * m keeps the
+// partial sums a quarter of the kernel's bytes or less); one thread (a team
+// of one, or a lane already inside a parallel region) is better off in
+// oneDNN's GEMM.
+bool kernel_row_split_pays(int64_t m, int64_t k);
+
+// y (m, n) = x (m, k) W (k, n) + bias (n, may be null), all row-major, on
+// the current OpenMP team. partials: scratch, grown as needed.
+void forward_by_kernel_rows(const float* x, const float* w, const float* bias, float* y,
+                            int64_t m, int64_t k, int64_t n, AlignedBuffer& partials);
+
+// dw (k, n) = x (m, k)^T dy (m, n) and db (n, may be null) = dy's column
+// sums, overwriting both, on the current OpenMP team.
+void weight_gradient_by_kernel_rows(const float* x, const float* dy, float* dw, float* db,
+                                    int64_t m, int64_t k, int64_t n);
+
+// Both throw std::runtime_error if oneDNN's sgemm fails.
+
+// For tests: how many products took this path in this process.
+int64_t kernel_row_split_calls();
+
+}  // namespace fmnistcpp
