@@ -34,6 +34,10 @@ class ConvBase : public WeightedLayer {
   Shape image_hwc(const Shape& keras_shape) const;
   Shape keras_shape(int64_t h, int64_t w, int64_t c) const;
 
+  void run_backward_weights(const dnnl::memory& src, const dnnl::memory& diff_dst,
+                            const dnnl::memory& diff_weights,
+                            const dnnl::memory* diff_bias) override;
+
   int rank_;
   bool channels_first_;
   std::string padding_;  // 'valid', 'same' or (Conv1D) 'causal'
@@ -41,6 +45,11 @@ class ConvBase : public WeightedLayer {
   int64_t groups_ = 1, in_channels_ = 0, out_channels_ = 0;
   Shape in_hwc_, out_hwc_;
   Dims pad_l_, pad_r_;
+
+ private:
+  // The bias gradient as column_sums of diff_dst instead of in the
+  // backward-weights primitive (set by ConvBase::prepare, see there).
+  bool bias_grad_by_column_sums_ = false;
 };
 
 class Conv2D : public ConvBase {
