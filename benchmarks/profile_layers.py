@@ -53,7 +53,7 @@ def problem_flops(kind: str, problem: str) -> int:
             mb, ic, ih, iw, oc = m.groups()
             spatial = int(ih or 1) * int(iw or 1)
             return 2 * int(mb) * int(ic) * spatial * int(oc)
-    if kind == "matmul":
+    if kind in ("matmul", "gemm_api"):  # gemm_api: a dnnl_sgemm call, the same string
         m = _MATMUL.match(problem)
         if m:
             rows, inner, _, cols = (int(v) for v in m.groups())
@@ -113,6 +113,12 @@ def profile(model_name: str, batches: int, threads: int, precision: str = "float
     rows = []
     for (kind, impl, prop, problem), (count, ms) in parse(out[start:]).items():
         flops = problem_flops(kind, problem) * count
+        if kind == "gemm_api" and threads > 1:
+            # Dense split by its kernel's rows (cpp/kernel_row_split.hpp) calls
+            # dnnl_sgemm once per thread inside one parallel region: the calls
+            # run side by side, so their wall time is the sum over the threads
+            ms /= threads
+            kind = "gemm_api (one call per thread, side by side)"
         rows.append({"kind": kind, "impl": impl, "prop": prop, "problem": problem,
                      "executions": count, "ms": ms,
                      "gflops": flops / ms / 1e6 if flops and ms else None})

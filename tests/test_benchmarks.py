@@ -212,6 +212,9 @@ def test_profile_problem_flops_by_hand():
     # Dense's bf16 backward-weights: x^T (23232x100) times dy (100x100)
     assert profile_layers.problem_flops("matmul", "23232x100:100x100") == 2 * 23232 * 100 * 100
     assert profile_layers.problem_flops("matmul", "100x10:10x100:100x100") == 2 * 100 * 10 * 100
+    # one thread's share of Dense split by the kernel's rows (dnnl_sgemm)
+    assert profile_layers.problem_flops("gemm_api", "100x11616:11616x100") == \
+        2 * 100 * 11616 * 100
     assert profile_layers.problem_flops("eltwise", "100x48x22x22") == 0
 
 
