@@ -4,6 +4,8 @@
 #include "layer_registry.hpp"
 #include "parallel.hpp"
 
+#include <omp.h>
+
 #include <cstring>
 #include <stdexcept>
 
@@ -12,6 +14,9 @@ namespace fmnistcpp {
 using dnnl::prop_kind;
 
 static RegisterLayer<Dense> registered("Dense");
+
+// The threads a pass run here gets: one inside a parallel region (a lane).
+static int current_team() { return omp_in_parallel() ? 1 : omp_get_max_threads(); }
 
 Dense::Dense(Config config) : WeightedLayer(std::move(config)), units_(config_.positive_int("units")) {}
 
@@ -23,6 +28,15 @@ Shape Dense::infer(const std::vector<Shape>& inputs) {
                           "before it");
   make_params({in[0], units_}, units_);
   return {units_};
+}
+
+// float32 only: the network's weight gradient of the batch is
+// weight_gradient_share's (in, units) product, which a bf16 layer's
+// gradient is not computed as.
+bool Dense::defer_weight_gradient(float* dy) {
+  if (dy && compute_type() != DataType::f32) return false;
+  deferred_dy_ = dy;
+  return true;
 }
 
 void Dense::prepare(int64_t batch) {
@@ -102,7 +116,7 @@ void Dense::run_forward(const dnnl::memory& src, const dnnl::memory& weights,
     // float32 reads Keras's (in, units) kernel as it is (prepare_inner_product);
     // the split and its rule: kernel_row_split.hpp
     const int64_t in = input()[0];
-    if (!kernel_row_split_pays(batch_, in)) return WeightedLayer::run_forward(src, weights, bias, dst);
+    if (!kernel_row_split_pays(batch_, in, current_team())) return WeightedLayer::run_forward(src, weights, bias, dst);
     float* y = static_cast<float*>(dst.get_data_handle());
     forward_by_kernel_rows(static_cast<const float*>(src.get_data_handle()),
                            static_cast<const float*>(weights.get_data_handle()),
@@ -141,7 +155,7 @@ void Dense::run_backward_weights(const dnnl::memory& src, const dnnl::memory& di
   if (!computes_bfloat16()) {
     // float32 writes Keras's (in, units) layout (prepare_inner_product)
     const int64_t in = input()[0];
-    if (!kernel_row_split_pays(batch_, in))
+    if (!kernel_row_split_pays(batch_, in, current_team()))
       return WeightedLayer::run_backward_weights(src, diff_dst, diff_weights, diff_bias);
     weight_gradient_by_kernel_rows(
         static_cast<const float*>(src.get_data_handle()),

@@ -11,6 +11,7 @@ class Dense : public WeightedLayer {
   explicit Dense(Config config);
   void prepare(int64_t batch) override;
   int64_t work_per_sample() const override { return (input()[0] + 1) * units_; }
+  bool defer_weight_gradient(float* dy) override;
 
  private:
   Shape infer(const std::vector<Shape>& inputs) override;

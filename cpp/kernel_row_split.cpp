@@ -14,13 +14,6 @@ namespace {
 
 std::atomic<int64_t> g_calls{0};
 
-void check(const std::atomic<int>& status) {
-  if (status.load() != dnnl_success)
-    throw std::runtime_error("oneDNN's sgemm failed with status " +
-                             std::to_string(status.load()));
-  g_calls.fetch_add(1, std::memory_order_relaxed);
-}
-
 // Thread t's share [begin, end) of n items, contiguous, in thread order.
 // For the kernel's rows this is where the optimizer's slices of it fall
 // (whole rows here; parallel_ranges rounds to 16 floats, which for kernels
@@ -32,9 +25,8 @@ struct Share {
 
 }  // namespace
 
-bool kernel_row_split_pays(int64_t m, int64_t k) {
-  const int64_t threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-  return threads > 1 && m > 0 && k >= 4 * threads * m;
+bool kernel_row_split_pays(int64_t m, int64_t k, int threads) {
+  return threads > 1 && m > 0 && k >= 4 * int64_t(threads) * m;
 }
 
 int64_t kernel_row_split_calls() { return g_calls.load(); }
@@ -66,28 +58,35 @@ void forward_by_kernel_rows(const float* x, const float* w, const float* bias, f
         for (int64_t j = 0; j < n; ++j) yr[j] += bias[j];
     }
   }
-  check(status);
+  if (status.load() != dnnl_success)
+    throw std::runtime_error("oneDNN's sgemm failed in a Dense forward pass, status " +
+                             std::to_string(status.load()));
+  g_calls.fetch_add(1, std::memory_order_relaxed);
+}
+
+bool weight_gradient_share(const float* x, const float* dy, float* dw, float* db, int64_t m,
+                           int64_t k, int64_t n, int t, int threads) {
+  const Share rows(k, t, threads);
+  // dw[rows] = x[:, rows]^T dy
+  const dnnl_status_t s = dnnl_sgemm('T', 'N', rows.end - rows.begin, n, m, 1.f, x + rows.begin,
+                                     k, dy, n, 0.f, dw + rows.begin * n, n);
+  if (db) {
+    const Share cols(n, t, threads);
+    for (int64_t j = cols.begin; j < cols.end; ++j) db[j] = 0.f;
+    for (int64_t r = 0; r < m; ++r)
+      for (int64_t j = cols.begin; j < cols.end; ++j) db[j] += dy[r * n + j];
+  }
+  if (t == 0) g_calls.fetch_add(1, std::memory_order_relaxed);
+  return s == dnnl_success;
 }
 
 void weight_gradient_by_kernel_rows(const float* x, const float* dy, float* dw, float* db,
                                     int64_t m, int64_t k, int64_t n) {
-  std::atomic<int> status{dnnl_success};
+  std::atomic<bool> ok{true};
 #pragma omp parallel num_threads(omp_get_max_threads())
-  {
-    const int t = omp_get_thread_num(), threads = omp_get_num_threads();
-    const Share rows(k, t, threads);
-    // dw[rows] = x[:, rows]^T dy
-    const dnnl_status_t s = dnnl_sgemm('T', 'N', rows.end - rows.begin, n, m, 1.f,
-                                       x + rows.begin, k, dy, n, 0.f, dw + rows.begin * n, n);
-    if (s != dnnl_success) status.store(s);
-    if (db) {
-      const Share cols(n, t, threads);
-      for (int64_t j = cols.begin; j < cols.end; ++j) db[j] = 0.f;
-      for (int64_t r = 0; r < m; ++r)
-        for (int64_t j = cols.begin; j < cols.end; ++j) db[j] += dy[r * n + j];
-    }
-  }
-  check(status);
+  if (!weight_gradient_share(x, dy, dw, db, m, k, n, omp_get_thread_num(), omp_get_num_threads()))
+    ok.store(false);
+  if (!ok.load()) throw std::runtime_error("oneDNN's sgemm failed in a Dense weight gradient");
 }
 
 }  // namespace fmnistcpp

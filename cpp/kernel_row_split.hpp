@@ -23,13 +23,12 @@
 
 namespace fmnistcpp {
 
-// Whether the split pays on the current team: the forward pass's partial
+// Whether the split pays on `threads` threads: the forward pass's partial
 // products are threads x (m, n) floats against the kernel's k x n, so the
 // kernel must be tall against the batch (k >= 4 * threads * m keeps the
-// partial sums a quarter of the kernel's bytes or less); one thread (a team
-// of one, or a lane already inside a parallel region) is better off in
-// oneDNN's GEMM.
-bool kernel_row_split_pays(int64_t m, int64_t k);
+// partial sums a quarter of the kernel's bytes or less); one thread is
+// better off in oneDNN's GEMM.
+bool kernel_row_split_pays(int64_t m, int64_t k, int threads);
 
 // y (m, n) = x (m, k) W (k, n) + bias (n, may be null), all row-major, on
 // the current OpenMP team. partials: scratch, grown as needed.
@@ -42,6 +41,13 @@ void weight_gradient_by_kernel_rows(const float* x, const float* dy, float* dw, 
                                     int64_t m, int64_t k, int64_t n);
 
 // Both throw std::runtime_error if oneDNN's sgemm fails.
+
+// Thread t's share of weight_gradient_by_kernel_rows, for a caller already
+// in a parallel region of `threads` threads (lanes.cpp): dw's rows and db's
+// columns [size * t / threads, size * (t + 1) / threads). False if oneDNN's
+// sgemm failed.
+bool weight_gradient_share(const float* x, const float* dy, float* dw, float* db, int64_t m,
+                           int64_t k, int64_t n, int t, int threads);
 
 // For tests: how many products took this path in this process.
 int64_t kernel_row_split_calls();

@@ -26,6 +26,7 @@
 // bfloat16 (see lanes_for), trains as before. Results
 // agree with the one-team step up to summation order; dropout masks come
 // from per-lane seeds, so they differ from the one-team step's.
+#include "kernel_row_split.hpp"
 #include "layer_registry.hpp"
 #include "network.hpp"
 #include "random.hpp"
@@ -37,6 +38,7 @@
 #include <cstring>
 #include <exception>
 #include <set>
+#include <stdexcept>
 #include <string>
 
 namespace fmnistcpp {
@@ -212,14 +214,56 @@ void Network::lane_backward(Lane& lane, int64_t row0, int64_t rows) {
   }
 }
 
+// A Dense layer's weight gradient on lanes: each lane would write the
+// gradient of the whole kernel for its own rows, and sum_lane_gradients
+// read them all again to add them (for seed 000's 23232 x 100 kernel,
+// 9.3 MB written per lane and read back, every step: most of what made a
+// lanes step slower than a team step). Where the kernel is tall against
+// the batch (kernel_row_split_pays), the lanes instead leave the gradient
+// at the layer's output, (rows, units), in one whole-batch buffer, and
+// the sum phase computes the batch's weight gradient once, each thread the
+// kernel's rows that its slice of the optimizer's pass updates next
+// (kernel_row_split.hpp). Before the lanes' backward pass, every step (a
+// buffer may move when the batch grows).
+void Network::defer_lane_weight_gradients(int64_t m, const std::vector<int64_t>& row0) {
+  const int lanes = static_cast<int>(lanes_.size());
+  deferred_.assign(nodes_.size(), 0);
+  deferred_dy_.resize(nodes_.size());
+  for (size_t k = 0; k < nodes_.size(); ++k) {
+    const Node& n = nodes_[k];
+    std::vector<Param*> own = n.layer->params();
+    bool defer = n.layer->kind() == "Dense" && !n.frozen && !own.empty();
+    for (Param* p : own) defer = defer && p->trainable;
+    defer = defer && kernel_row_split_pays(m, own[0]->shape[0], lanes);
+    const int64_t units = defer ? own[0]->shape[1] : 0;
+    float* dy = defer ? deferred_dy_[k].reserve(m * units) : nullptr;
+    for (int l = 0; l < lanes && defer; ++l)
+      defer = lanes_[l].layers[k]->defer_weight_gradient(dy + row0[l] * units);
+    if (!defer)
+      for (Lane& lane : lanes_) lane.layers[k]->defer_weight_gradient(nullptr);
+    deferred_[k] = defer;
+  }
+}
+
 // The network's gradient of each trainable parameter: the sum of the
 // lanes' (lane 0's already in place where it shares the network's
-// parameters), each lane summing its own slice of every parameter.
-void Network::sum_lane_gradients() {
+// parameters), each lane summing its own slice of every parameter; for a
+// deferred layer, its share of the batch's weight gradient.
+void Network::sum_lane_gradients(int64_t m) {
   const int lanes = static_cast<int>(lanes_.size());
   on_lanes(lanes, [&](int l) {
     for (size_t k = 0; k < nodes_.size(); ++k) {
       if (nodes_[k].frozen) continue;
+      if (deferred_[k]) {
+        const std::vector<Param*> own = nodes_[k].layer->params();
+        Param& kernel = *own[0];
+        if (!weight_gradient_share(tensor_ptr_[nodes_[k].inputs[0]], deferred_dy_[k].data(),
+                                   kernel.grad.data(),
+                                   own.size() > 1 ? own[1]->grad.data() : nullptr, m,
+                                   kernel.shape[0], kernel.shape[1], l, lanes))
+          throw std::runtime_error("oneDNN's sgemm failed in a lane's Dense weight gradient");
+        continue;
+      }
       const std::vector<Param*> own = nodes_[k].layer->params();
       for (size_t i = 0; i < own.size(); ++i) {
         if (!own[i]->trainable) continue;
@@ -279,8 +323,9 @@ void Network::forward_backward_on_lanes(int lanes, int64_t m, uint64_t seed, Epo
       std::memmove(base + row0[l] * largest_tensor_, base + row0[l] * k,
                    (row0[l + 1] - row0[l]) * k * sizeof(float));
   }
+  defer_lane_weight_gradients(m, row0);
   on_lanes(lanes, [&](int l) { lane_backward(lanes_[l], row0[l], row0[l + 1] - row0[l]); });
-  sum_lane_gradients();
+  sum_lane_gradients(m);
   g_lane_steps.fetch_add(1);
 }
 

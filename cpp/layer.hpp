@@ -113,6 +113,12 @@ class Layer {
   // instead of its own, and with `gradients` write its gradients into
   // owner's too. False: the layer cannot (the lane then copies the values).
   virtual bool use_params_of(Layer& /*owner*/, bool /*gradients*/) { return false; }
+  // For a lane's copy of a float32 Dense (lanes.cpp): backward leaves the
+  // weight gradient out and copies the gradient at the layer's
+  // pre-activation output, (rows, units), to `dy` instead; the network then
+  // computes the whole batch's weight gradient at once. Null: as usual.
+  // False: the layer cannot.
+  virtual bool defer_weight_gradient(float* /*dy*/) { return false; }
   // BatchNormalization runs in inference mode when its layer is frozen, as
   // in Keras; other layers ignore freezing in their forward pass.
   virtual bool frozen_means_inference() const { return false; }

@@ -185,7 +185,8 @@ class Network {
   void refresh_lane_weights(Lane& lane);
   void lane_forward(Lane& lane, int lane_id, int64_t row0, int64_t rows, uint64_t seed);
   void lane_backward(Lane& lane, int64_t row0, int64_t rows);
-  void sum_lane_gradients();
+  void defer_lane_weight_gradients(int64_t m, const std::vector<int64_t>& row0);
+  void sum_lane_gradients(int64_t m);
   // forward, losses and backward of one training batch on `lanes` lanes.
   void forward_backward_on_lanes(int lanes, int64_t m, uint64_t seed, EpochLogs& logs);
   float* slot(int s, const std::vector<float*>& input_grads);
@@ -237,6 +238,11 @@ class Network {
   bool planned_ = false, planned_input_grads_ = false;
   int num_slots_ = 0;
   std::vector<Lane> lanes_;  // made on first use, dropped when the graph or compile changes
+  // Per node, on lanes: whether the network computes the layer's weight
+  // gradient for the whole batch, and the gradient at the layer's output
+  // the lanes leave for it (defer_lane_weight_gradients).
+  std::vector<char> deferred_;
+  std::vector<AlignedBuffer> deferred_dy_;
   int splittable_ = -1;      // runs_on_lanes(), -1 until asked
   // The shortest training step of the last kStepWindow (lanes_for): a
   // minimum, because a step the scheduler preempted takes a slice longer.

@@ -1,5 +1,6 @@
 #include "weighted_layer.hpp"
 
+#include <cstring>
 #include <stdexcept>
 
 namespace fmnistcpp {
@@ -134,14 +135,18 @@ void WeightedLayer::backward(const Sources& src, const float* dst, float* diff_d
       bind(diff_dst_m_, diff_dst);
     }
   }
-  if (bias_) bind(diff_bias_m_, bias_grad());
-  const dnnl::memory& weights_src =
-      bwd_weights_copies_ ? src_for_weights_.convert(src[0]) : source(src[0], /*again=*/true);
-  const dnnl::memory& weights_diff_dst =
-      bwd_weights_copies_ ? diff_dst_for_weights_.convert(diff_dst) : *diff_dst_m;
-  run_backward_weights(weights_src, weights_diff_dst, diff_weights_.target(kernel_grad()),
-                       bias_ ? &diff_bias_m_ : nullptr);
-  diff_weights_.finish(kernel_grad());
+  if (deferred_dy_) {  // the network computes the weight gradient (Layer::defer_weight_gradient)
+    std::memcpy(deferred_dy_, diff_dst, batch_ * shape_size(output_) * sizeof(float));
+  } else {
+    if (bias_) bind(diff_bias_m_, bias_grad());
+    const dnnl::memory& weights_src =
+        bwd_weights_copies_ ? src_for_weights_.convert(src[0]) : source(src[0], /*again=*/true);
+    const dnnl::memory& weights_diff_dst =
+        bwd_weights_copies_ ? diff_dst_for_weights_.convert(diff_dst) : *diff_dst_m;
+    run_backward_weights(weights_src, weights_diff_dst, diff_weights_.target(kernel_grad()),
+                         bias_ ? &diff_bias_m_ : nullptr);
+    diff_weights_.finish(kernel_grad());
+  }
   if (diff_src[0]) {
     bind(diff_src_m_, diff_src[0]);
     WeightsLayout& w = bwd_data_shares_weights_ ? fwd_weights_ : bwd_data_weights_;

@@ -110,6 +110,7 @@ class WeightedLayer : public Layer {
   ActivationOp act_;  // Keras's `activation`
   bool emit_logits_ = false;
   std::unique_ptr<Param> kernel_, bias_;
+  float* deferred_dy_ = nullptr;  // defer_weight_gradient (Dense)
 
  private:
   void bind_descs(const dnnl::memory::desc& src_md, const dnnl::memory::desc& dst_md,

@@ -57,10 +57,10 @@ def _data(n, shape=(12, 12, 1)):
     return rng.random((n,) + shape, dtype=np.float32), rng.integers(0, 10, n)
 
 
-def _one_step(specs, lanes, n, forced_lanes, streamed=False):
+def _one_step(specs, lanes, n, forced_lanes, streamed=False, shape=(12, 12, 1)):
     """(loss, weights before, weights after) of one SGD step on n rows."""
-    m = _model(specs)
-    x, y = _data(n)
+    m = _model(specs, shape)
+    x, y = _data(n, shape)
     before = [w.copy() for w in m.get_weights()]
     forced_lanes(lanes)
     if streamed:
@@ -97,6 +97,29 @@ def test_one_step_on_lanes_is_the_team_step(specs, lanes, n, forced_lanes):
     steps = _lane_steps()
     on_lanes = _one_step(specs, lanes, n, forced_lanes)
     assert _lane_steps() == steps + 1  # the step did run on lanes
+    _assert_same_step(team, on_lanes)
+
+
+# On 28 x 28 images the first Dense's kernel is tall against the batch
+# (784 or 2 704 rows >= 4 x lanes x rows of the batch): the lanes leave its
+# weight gradient to the network, which computes it once for the whole
+# batch (lanes.cpp, defer_lane_weight_gradients); the second Dense's
+# 32 or 16 rows are not, and are summed over the lanes as before.
+TALL_CNN = [layers.Conv2D, dict(filters=4, kernel_size=3, activation="relu")], \
+           [layers.Flatten, {}], \
+           [layers.Dense, dict(units=16, activation="relu")], \
+           [layers.Dense, dict(units=10, activation="softmax")]
+
+
+@pytest.mark.parametrize("specs", [TALL_CNN, MLP], ids=["cnn", "mlp"])
+@pytest.mark.parametrize("lanes,n", [(2, 64), (3, 50)], ids=["2-lanes", "3-lanes-uneven"])
+def test_a_tall_dense_gets_the_batch_weight_gradient(specs, lanes, n, forced_lanes):
+    team = _one_step(specs, 0, n, forced_lanes, shape=(28, 28, 1))
+    steps, products = _lane_steps(), _core._kernel_row_split_calls()
+    on_lanes = _one_step(specs, lanes, n, forced_lanes, shape=(28, 28, 1))
+    assert _lane_steps() == steps + 1
+    # one deferred weight gradient; in a lane the forward product is oneDNN's
+    assert _core._kernel_row_split_calls() == products + 1
     _assert_same_step(team, on_lanes)
 
 
