@@ -116,7 +116,8 @@ void Dense::run_forward(const dnnl::memory& src, const dnnl::memory& weights,
     // float32 reads Keras's (in, units) kernel as it is (prepare_inner_product);
     // the split and its rule: kernel_row_split.hpp
     const int64_t in = input()[0];
-    if (!kernel_row_split_pays(batch_, in, current_team())) return WeightedLayer::run_forward(src, weights, bias, dst);
+    if (!kernel_row_split_pays(batch_, in, current_team()))
+      return WeightedLayer::run_forward(src, weights, bias, dst);
     float* y = static_cast<float*>(dst.get_data_handle());
     forward_by_kernel_rows(static_cast<const float*>(src.get_data_handle()),
                            static_cast<const float*>(weights.get_data_handle()),

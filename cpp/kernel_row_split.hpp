@@ -1,14 +1,16 @@
 // A float32 Dense layer's forward and backward-weights products with the
 // kernel's rows split across the team.
 //
-// oneDNN's GEMM splits a short, wide forward product (a Dense layer at a
-// small batch: x (32, 784) by W (784, 128)) by the columns of W, so each
-// thread reads every row of the kernel. In training the optimizer has just
-// written the kernel in contiguous slices, one per thread (parallel_ranges),
-// and each slice sits in the cache of the core that wrote it: the forward
-// pass then pulls half of its kernel from the other core. Here thread t
-// takes rows [k_t, k_t+1) of W, the ones it updated, and the matching
-// columns of x, and the partial products are summed after one barrier; the
+// In training the optimizer has just written a Dense kernel in contiguous
+// slices of rows, one per thread (parallel_ranges), and each slice sits in
+// the cache of the core that wrote it. oneDNN's inner product does not
+// split a short forward product (a small batch: x (32, 784) by W (784,
+// 128)) along those rows: it ran at twice its hot-cache time in training,
+// which fits each thread reading half of its kernel from the other core's
+// cache (an inference from the timings, not from oneDNN's source). Here
+// thread t takes rows [k_t, k_t+1) of W, the ones it updated, and the
+// matching columns of x, and the partial products are summed after one
+// barrier; the
 // weight gradient dW = x^T dy is written by the same rows, the ones the
 // same thread's optimizer slice reads next. Measured on the Xeon of
 // docs/PERFORMANCE.md in a step-like loop (gather, forward, backward-weights,
