@@ -116,7 +116,7 @@ def profile(model_name: str, batches: int, threads: int, precision: str = "float
         if kind == "gemm_api" and threads > 1:
             # Dense split by its kernel's rows (cpp/kernel_row_split.hpp) calls
             # dnnl_sgemm once per thread inside one parallel region: the calls
-            # run side by side, so their wall time is the sum over the threads
+            # run side by side, so their wall time is their sum divided by the threads
             ms /= threads
             kind = "gemm_api (one call per thread, side by side)"
         rows.append({"kind": kind, "impl": impl, "prop": prop, "problem": problem,

@@ -12,4 +12,8 @@ namespace fmnistcpp {
 // the team size but not on timing. Overwrites out.
 void column_sums(const float* x, int64_t rows, int64_t cols, float* out);
 
+// acc[j] += sum over rows i of x[i * stride + j] for j < cols, on the
+// calling thread (a thread's share of columns: kernel_row_split.cpp).
+void add_column_sums(const float* x, int64_t rows, int64_t cols, int64_t stride, float* acc);
+
 }  // namespace fmnistcpp

@@ -1,5 +1,7 @@
 #include "kernel_row_split.hpp"
 
+#include "column_sums.hpp"
+
 #include <dnnl.h>
 #include <omp.h>
 
@@ -73,8 +75,7 @@ bool weight_gradient_share(const float* x, const float* dy, float* dw, float* db
   if (db) {
     const Share cols(n, t, threads);
     for (int64_t j = cols.begin; j < cols.end; ++j) db[j] = 0.f;
-    for (int64_t r = 0; r < m; ++r)
-      for (int64_t j = cols.begin; j < cols.end; ++j) db[j] += dy[r * n + j];
+    add_column_sums(dy + cols.begin, m, cols.end - cols.begin, n, db + cols.begin);
   }
   if (t == 0) g_calls.fetch_add(1, std::memory_order_relaxed);
   return s == dnnl_success;

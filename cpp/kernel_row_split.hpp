@@ -10,9 +10,8 @@
 // cache (an inference from the timings, not from oneDNN's source). Here
 // thread t takes rows [k_t, k_t+1) of W, the ones it updated, and the
 // matching columns of x, and the partial products are summed after one
-// barrier; the
-// weight gradient dW = x^T dy is written by the same rows, the ones the
-// same thread's optimizer slice reads next. Measured on the Xeon of
+// barrier; the weight gradient dW = x^T dy is written by the same rows, the
+// ones the same thread's optimizer slice reads next. Measured on the Xeon of
 // docs/PERFORMANCE.md in a step-like loop (gather, forward, backward-weights,
 // Adam-like update): seed 002's 784 -> 128 at batch 32, forward 48 -> 30 us,
 // backward-weights 33 -> 28 us; seed 000's 23232 -> 100 at batch 100,
